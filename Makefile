@@ -1,0 +1,21 @@
+# Two commands do all set-up: `make bench` (the main job) and `make test`.
+# Each creates or updates the virtual environment in .venv first, from the
+# pinned, known-good set in requirements/constraints.txt.
+PYTHON ?= python3
+VENV := .venv
+PY := $(VENV)/bin/python
+STAMP := $(VENV)/.installed
+
+.PHONY: bench test
+
+$(STAMP): pyproject.toml requirements/constraints.txt
+	test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet --disable-pip-version-check \
+		-c requirements/constraints.txt -e '.[dev]'
+	touch $(STAMP)
+
+bench: $(STAMP)
+	$(PY) -m benchmarks $(ARGS)
+
+test: $(STAMP)
+	$(PY) -m pytest -n 2 $(ARGS)

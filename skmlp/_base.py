@@ -1,0 +1,516 @@
+"""What every skmlp estimator shares: parameters -> skorch net -> fitted state."""
+
+import warnings
+from abc import ABCMeta, abstractmethod
+from numbers import Integral, Real
+
+import numpy as np
+import torch
+from sklearn.base import BaseEstimator, _fit_context
+from sklearn.exceptions import ConvergenceWarning
+from sklearn.model_selection import train_test_split
+from sklearn.utils import check_random_state
+from sklearn.utils._param_validation import Interval, StrOptions
+from sklearn.utils.validation import check_is_fitted
+from skorch.callbacks import EarlyStopping, LRScheduler
+from torch.optim import lr_scheduler
+
+from ._data import TensorData, as_tensor
+from ._losses import WeightedLoss, combined_sample_weight
+from ._net import TabularNet
+from ._runtime import resolve_device, seeded, thread_budget
+from ._validation import check_features
+from .callbacks import DivergenceCheck, EpochProgressBar
+from .modules import ACTIVATIONS, MLP
+
+_SOLVERS = {
+    "adam": torch.optim.Adam,
+    "adamw": torch.optim.AdamW,
+    "sgd": torch.optim.SGD,
+    "rmsprop": torch.optim.RMSprop,
+}
+_FUSED = {"adam", "adamw", "sgd"}
+
+_TRAINING_PARAMETERS = """\
+hidden_layer_sizes : array-like of shape (n_layers,), default=(100,)
+        Width of each hidden layer: ``(100,)`` is one layer of 100 units,
+        ``(256, 128)`` two layers. An empty tuple gives a linear model.
+
+    activation : {"relu", "leaky_relu", "prelu", "elu", "gelu", "selu", \
+"tanh", "logistic", "identity"}, default="relu"
+        Activation of the hidden layers.
+
+    solver : {"adam", "adamw", "sgd", "rmsprop"}, default="adam"
+        Optimizer. ``adam``, ``adamw`` and ``sgd`` use torch's fused kernels.
+
+    alpha : float, default=1e-4
+        Strength of the L2 penalty on the connection weights (not on biases),
+        with scikit-learn's meaning: ``0.5 * alpha * ||W||^2`` added to the
+        mean loss of each batch, divided by the batch size. With
+        ``solver="adamw"`` it is AdamW's decoupled weight decay instead.
+
+    l1 : float, default=0.0
+        Strength of the L1 penalty on the connection weights, scaled like
+        ``alpha``: ``l1 * ||W||_1`` divided by the batch size.
+
+    dropout : float or sequence of float, default=0.0
+        Dropout rate after each hidden layer, one value for all layers or
+        one per layer, each in [0, 1).
+
+    batch_norm : bool, default=False
+        Normalise each hidden layer's pre-activations with batch norm.
+
+    batch_size : int, "auto" or "full", default="auto"
+        Rows per gradient step. ``"auto"`` is ``min(200, n_samples)`` as in
+        scikit-learn, ``1`` is plain stochastic gradient descent, ``"full"``
+        is full-batch gradient descent.
+
+    learning_rate : {"constant", "step", "exponential", "cosine", \
+"plateau"}, default="constant"
+        Learning-rate schedule over epochs. ``step`` multiplies the rate by
+        ``lr_decay`` every ``lr_step_size`` epochs; ``exponential`` decays
+        it by the same amount smoothly; ``cosine`` anneals it to zero over
+        ``max_iter`` epochs; ``plateau`` multiplies it by ``lr_decay`` when
+        the monitored loss (validation loss with early stopping, else
+        training loss) has not improved by ``tol`` for ``lr_patience``
+        epochs.
+
+    learning_rate_init : float, default=1e-3
+        Initial learning rate.
+
+    lr_decay : float, default=0.5
+        Factor in (0, 1) applied by the ``step``, ``exponential`` and
+        ``plateau`` schedules.
+
+    lr_step_size : int, default=10
+        Epochs per ``lr_decay`` for the ``step`` and ``exponential``
+        schedules.
+
+    lr_patience : int, default=5
+        Epochs without improvement before the ``plateau`` schedule decays.
+
+    max_iter : int, default=200
+        Maximum number of epochs (passes over the training data).
+
+    shuffle : bool, default=True
+        Visit the training rows in a new random order each epoch.
+
+    random_state : int, RandomState instance or None, default=None
+        Seeds weight initialisation, shuffling, dropout and the validation
+        split. With an int, two fits on the CPU give bit-identical weights,
+        whatever the global numpy or torch random state (which is left
+        untouched).
+
+    tol : float, default=1e-4
+        Smallest decrease of the monitored loss that counts as improvement.
+
+    verbose : int, default=0
+        0 is silent; 1 or more shows a progress bar over epochs with the
+        training (and validation) loss.
+
+    warm_start : bool, default=False
+        When True, ``fit`` continues training the existing network for
+        ``max_iter`` more epochs (same architecture and optimizer state)
+        instead of starting again.
+
+    momentum : float, default=0.9
+        Momentum of the ``sgd`` and ``rmsprop`` solvers.
+
+    nesterovs_momentum : bool, default=True
+        Use Nesterov's momentum with ``sgd``.
+
+    early_stopping : bool, default=False
+        Hold out ``validation_fraction`` of the training data (stratified
+        for classifiers), stop when the validation loss has not improved by
+        ``tol`` for ``n_iter_no_change`` epochs, and restore the weights of
+        the best epoch. Without it, training stops when the training loss
+        stops improving in the same way.
+
+    validation_fraction : float, default=0.1
+        Share of the training data held out when ``early_stopping=True``.
+
+    beta_1 : float, default=0.9
+        Adam's decay rate of the first-moment estimate.
+
+    beta_2 : float, default=0.999
+        Adam's decay rate of the second-moment estimate.
+
+    epsilon : float, default=1e-8
+        Numerical-stability term of ``adam``, ``adamw`` and ``rmsprop``.
+
+    n_iter_no_change : int, default=10
+        Epochs without improvement of at least ``tol`` before stopping.
+"""
+
+_DEVICE_PARAMETERS = """\
+device : str, default="cpu"
+        Where to train and predict: ``"cpu"``, ``"cuda"`` (or
+        ``"cuda:N"``), or ``"auto"`` (CUDA when available). The data is
+        moved to the device once per call, not per batch. A model trained
+        on a GPU unpickles and predicts on a CPU-only machine.
+
+    callbacks : list of (name, skorch.callbacks.Callback) or Callback, \
+default=None
+        Extra skorch callbacks for the underlying net. Callbacks that only
+        implement epoch-level hooks keep training fast; a callback with
+        batch-level hooks switches on per-batch notifications.
+"""
+
+_FITTED_ATTRIBUTES = """\
+n_features_in_ : int
+        Number of features seen during ``fit``.
+
+    feature_names_in_ : ndarray of shape (n_features_in_,)
+        Names of features seen during ``fit``, when ``X`` had string
+        column names.
+
+    n_outputs_ : int
+        Width of the output layer.
+
+    n_iter_ : int
+        Number of epochs trained (over all ``fit``/``partial_fit`` calls
+        of a warm-started model).
+
+    loss_curve_ : list of float
+        Mean training loss of each epoch (without penalty terms).
+
+    best_loss_ : float or None
+        Lowest training loss; None when ``early_stopping=True``.
+
+    validation_loss_curve_ : list of float or None
+        Validation loss of each epoch when ``early_stopping=True``.
+
+    best_validation_loss_ : float or None
+        Lowest validation loss when ``early_stopping=True``; the weights
+        of that epoch are the ones kept.
+
+    net_ : skmlp._net.TabularNet
+        The fitted skorch net; ``net_.module_`` is the torch module.
+
+    history_ : skorch.history.History
+        Per-epoch record of losses, durations and learning-rate events.
+"""
+
+
+def _layer_sizes(hidden_layer_sizes):
+    sizes = tuple(int(s) for s in np.atleast_1d(hidden_layer_sizes))
+    if any(s < 1 for s in sizes):
+        raise ValueError(f"hidden_layer_sizes must hold positive integers, got "
+                         f"{hidden_layer_sizes!r}.")
+    return sizes
+
+
+def _dropout_per_layer(dropout, n_layers):
+    rates = np.atleast_1d(np.asarray(dropout, dtype=float))
+    if rates.size == 1:
+        rates = np.repeat(rates, n_layers)
+    if rates.size != n_layers:
+        raise ValueError(f"dropout has {rates.size} rates but there are {n_layers} "
+                         "hidden layers; give one float or one rate per layer.")
+    if np.any((rates < 0) | (rates >= 1)):
+        raise ValueError(f"dropout rates must lie in [0, 1), got {dropout!r}.")
+    return tuple(float(r) for r in rates)
+
+
+class BaseMLP(BaseEstimator, metaclass=ABCMeta):
+    """Base class of the skmlp networks; not for direct use.
+
+    Subclasses say how targets become tensors (:meth:`_encode_targets`),
+    which loss to train, and how raw network outputs become predictions.
+    """
+
+    _parameter_constraints: dict = {
+        "hidden_layer_sizes": ["array-like", Interval(Integral, 1, None, closed="left")],
+        "activation": [StrOptions(set(ACTIVATIONS))],
+        "solver": [StrOptions(set(_SOLVERS))],
+        "alpha": [Interval(Real, 0, None, closed="left")],
+        "l1": [Interval(Real, 0, None, closed="left")],
+        "dropout": [Interval(Real, 0, 1, closed="left"), "array-like"],
+        "batch_norm": ["boolean"],
+        "batch_size": [StrOptions({"auto", "full"}), Interval(Integral, 1, None, closed="left")],
+        "learning_rate": [StrOptions({"constant", "step", "exponential", "cosine", "plateau"})],
+        "learning_rate_init": [Interval(Real, 0, None, closed="neither")],
+        "lr_decay": [Interval(Real, 0, 1, closed="neither")],
+        "lr_step_size": [Interval(Integral, 1, None, closed="left")],
+        "lr_patience": [Interval(Integral, 0, None, closed="left")],
+        "max_iter": [Interval(Integral, 1, None, closed="left")],
+        "shuffle": ["boolean"],
+        "random_state": ["random_state"],
+        "tol": [Interval(Real, 0, None, closed="left")],
+        "verbose": ["verbose"],
+        "warm_start": ["boolean"],
+        "momentum": [Interval(Real, 0, 1, closed="both")],
+        "nesterovs_momentum": ["boolean"],
+        "early_stopping": ["boolean"],
+        "validation_fraction": [Interval(Real, 0, 1, closed="neither")],
+        "beta_1": [Interval(Real, 0, 1, closed="left")],
+        "beta_2": [Interval(Real, 0, 1, closed="left")],
+        "epsilon": [Interval(Real, 0, None, closed="neither")],
+        "n_iter_no_change": [Interval(Integral, 1, None, closed="left")],
+        "device": [str],
+        "callbacks": [list, None],
+    }
+
+    @abstractmethod
+    def __init__(self, hidden_layer_sizes, activation, *, solver, alpha, l1, dropout,
+                 batch_norm, batch_size, learning_rate, learning_rate_init, lr_decay,
+                 lr_step_size, lr_patience, max_iter, shuffle, random_state, tol,
+                 verbose, warm_start, momentum, nesterovs_momentum, early_stopping,
+                 validation_fraction, beta_1, beta_2, epsilon, n_iter_no_change,
+                 device, callbacks):
+        self.hidden_layer_sizes = hidden_layer_sizes
+        self.activation = activation
+        self.solver = solver
+        self.alpha = alpha
+        self.l1 = l1
+        self.dropout = dropout
+        self.batch_norm = batch_norm
+        self.batch_size = batch_size
+        self.learning_rate = learning_rate
+        self.learning_rate_init = learning_rate_init
+        self.lr_decay = lr_decay
+        self.lr_step_size = lr_step_size
+        self.lr_patience = lr_patience
+        self.max_iter = max_iter
+        self.shuffle = shuffle
+        self.random_state = random_state
+        self.tol = tol
+        self.verbose = verbose
+        self.warm_start = warm_start
+        self.momentum = momentum
+        self.nesterovs_momentum = nesterovs_momentum
+        self.early_stopping = early_stopping
+        self.validation_fraction = validation_fraction
+        self.beta_1 = beta_1
+        self.beta_2 = beta_2
+        self.epsilon = epsilon
+        self.n_iter_no_change = n_iter_no_change
+        self.device = device
+        self.callbacks = callbacks
+
+    # -- what subclasses define ------------------------------------------------
+
+    @abstractmethod
+    def _encode_targets(self, y, *, reset, classes=None):
+        """Validate ``y`` and return it as the loss expects it (numpy).
+
+        With ``reset``, also set ``n_outputs_`` (the width of the output
+        layer) and any target encoding state.
+        """
+
+    @abstractmethod
+    def _training_loss(self):
+        """Name of the :class:`~skmlp._losses.WeightedLoss` to train with."""
+
+    def _stratify(self, y_encoded):
+        """Labels to stratify the validation split on, or None."""
+        return None
+
+    def _sample_weight(self, X, y, sample_weight):
+        """Per-sample weights (numpy) or None."""
+        return combined_sample_weight(X, y, sample_weight)
+
+    # -- fitting ---------------------------------------------------------------
+
+    @_fit_context(prefer_skip_nested_validation=True)
+    def fit(self, X, y, sample_weight=None):
+        """Train the network on ``X`` and ``y``.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+            Numeric features (numpy array, pandas DataFrame, float32 or
+            float64).
+        y : array-like of shape (n_samples,) or (n_samples, n_outputs)
+            Targets.
+        sample_weight : array-like of shape (n_samples,), default=None
+            Per-sample weights; a weight of 2 counts a sample twice in the
+            loss.
+
+        Returns
+        -------
+        self : object
+            The fitted estimator.
+        """
+        incremental = self.warm_start and hasattr(self, "net_")
+        return self._fit(X, y, sample_weight, incremental=incremental, one_pass=False)
+
+    def _fit(self, X, y, sample_weight, *, incremental, one_pass, classes=None):
+        """Fit from scratch, or go on training the existing net if ``incremental``.
+
+        ``one_pass`` trains a single epoch without a validation split, as
+        ``partial_fit`` does; otherwise ``max_iter`` epochs.
+        """
+        X, y = check_features(self, X, y, reset=not incremental, multi_output=True)
+        targets = self._encode_targets(y, reset=not incremental, classes=classes)
+        weight = self._sample_weight(X, y, sample_weight)
+        if not incremental:
+            self._seed = int(check_random_state(self.random_state).randint(2**31 - 1))
+            device = resolve_device(self.device)
+        else:
+            device = self.net_.device
+        train, valid = self._datasets(X, targets, weight, device,
+                                      split=self.early_stopping and not one_pass)
+        sizes = _layer_sizes(self.hidden_layer_sizes)
+        batch_size = self._batch_size(len(train))
+        if not incremental:
+            self.net_ = self._build_net(X.shape[1], sizes, batch_size, device)
+            with seeded(self._seed, device):
+                self.net_.initialize()
+            self.n_iter_ = 0
+
+        epochs = 1 if one_pass else self.max_iter
+        with thread_budget(batch_size, sizes), seeded(self._seed + self.n_iter_, device):
+            self.net_.partial_fit(train, epochs=epochs, valid=valid)
+        self._record_history(converged_check=not one_pass)
+        return self
+
+    def _datasets(self, X, targets, weight, device, *, split):
+        arrays = [X, targets] + ([] if weight is None else [weight])
+        if split:
+            try:
+                parts = train_test_split(*arrays, test_size=self.validation_fraction,
+                                         random_state=self._seed,
+                                         stratify=self._stratify(targets))
+            except ValueError as err:
+                raise ValueError(
+                    f"early_stopping=True holds out validation_fraction="
+                    f"{self.validation_fraction} of the data for validation, and that "
+                    f"split failed: {err} Use more data, a larger validation_fraction, "
+                    "or early_stopping=False.") from err
+            train_arrays, valid_arrays = parts[0::2], parts[1::2]
+        else:
+            train_arrays, valid_arrays = arrays, None
+
+        def to_data(parts):
+            X_, y_ = parts[0], parts[1]
+            w_ = parts[2] if len(parts) > 2 else None
+            y_dtype = torch.int64 if y_.dtype.kind in "iu" else torch.float32
+            return TensorData(as_tensor(X_, device), as_tensor(y_, device, y_dtype),
+                              None if w_ is None else as_tensor(w_, device))
+
+        return to_data(train_arrays), None if valid_arrays is None else to_data(valid_arrays)
+
+    def _batch_size(self, n_samples):
+        if self.batch_size == "full":
+            return n_samples
+        if self.batch_size == "auto":
+            return min(200, n_samples)
+        return min(self.batch_size, n_samples)
+
+    def _build_net(self, n_features, sizes, batch_size, device):
+        return TabularNet(
+            module=MLP,
+            module__n_features=n_features,
+            module__n_outputs=self.n_outputs_,
+            module__hidden_layer_sizes=sizes,
+            module__activation=self.activation,
+            module__dropout=_dropout_per_layer(self.dropout, len(sizes)),
+            module__batch_norm=self.batch_norm,
+            criterion=WeightedLoss,
+            criterion__kind=self._training_loss(),
+            optimizer=_SOLVERS[self.solver],
+            **self._optimizer_params(device),
+            max_epochs=self.max_iter,
+            batch_size=batch_size,
+            train_split=None,
+            device=device,
+            callbacks=self._net_callbacks(),
+            # scikit-learn's alpha is a penalty 0.5 * alpha * ||W||^2 on the mean
+            # batch loss divided by the batch size; as a gradient that is
+            # weight decay of alpha / batch_size. AdamW decouples it instead.
+            weight_decay=self.alpha if self.solver == "adamw" else self.alpha / batch_size,
+            l1=self.l1,
+            shuffle=self.shuffle,
+            shuffle_seed=self._seed,
+        )
+
+    def _optimizer_params(self, device):
+        params = {"optimizer__lr": self.learning_rate_init}
+        if self.solver in ("adam", "adamw"):
+            params.update(optimizer__betas=(self.beta_1, self.beta_2),
+                          optimizer__eps=self.epsilon)
+        elif self.solver == "sgd":
+            params.update(optimizer__momentum=self.momentum,
+                          optimizer__nesterov=self.nesterovs_momentum and self.momentum > 0)
+        else:
+            params.update(optimizer__momentum=self.momentum, optimizer__eps=self.epsilon)
+        if self.solver in _FUSED and torch.device(device).type in ("cpu", "cuda"):
+            params["optimizer__fused"] = True
+        return params
+
+    def _net_callbacks(self):
+        monitor = "valid_loss" if self.early_stopping else "train_loss"
+        callbacks = [
+            ("divergence_check", DivergenceCheck()),
+            ("early_stopping", EarlyStopping(
+                monitor=monitor, patience=self.n_iter_no_change, threshold=self.tol,
+                threshold_mode="abs", load_best=self.early_stopping,
+                sink=print if self.verbose else _silent)),
+        ]
+        schedule = self._lr_schedule(monitor)
+        if schedule is not None:
+            callbacks.append(("lr_scheduler", schedule))
+        if self.verbose:
+            callbacks.append(("progress_bar", EpochProgressBar(self.max_iter)))
+        return callbacks + list(self.callbacks or [])
+
+    def _lr_schedule(self, monitor):
+        if self.learning_rate == "step":
+            return LRScheduler(lr_scheduler.StepLR, step_size=self.lr_step_size,
+                               gamma=self.lr_decay)
+        if self.learning_rate == "exponential":
+            # the same decay as "step" per lr_step_size epochs, spread smoothly
+            return LRScheduler(lr_scheduler.ExponentialLR,
+                               gamma=self.lr_decay ** (1 / self.lr_step_size))
+        if self.learning_rate == "cosine":
+            return LRScheduler(lr_scheduler.CosineAnnealingLR, T_max=self.max_iter)
+        if self.learning_rate == "plateau":
+            return LRScheduler(lr_scheduler.ReduceLROnPlateau, monitor=monitor,
+                               factor=self.lr_decay, patience=self.lr_patience,
+                               threshold=self.tol, threshold_mode="abs")
+        return None
+
+    def _record_history(self, *, converged_check):
+        history = self.net_.history
+        epochs_run = len(history) - self.n_iter_
+        self.n_iter_ = len(history)
+        self.loss_curve_ = list(history[:, "train_loss"])
+        if self.early_stopping and "valid_loss" in history[-1]:
+            self.validation_loss_curve_ = [
+                epoch["valid_loss"] for epoch in history if "valid_loss" in epoch]
+            self.best_validation_loss_ = min(self.validation_loss_curve_)
+            self.best_loss_ = None
+        else:
+            self.validation_loss_curve_ = None
+            self.best_validation_loss_ = None
+            self.best_loss_ = min(self.loss_curve_)
+        if converged_check and epochs_run == self.max_iter:
+            warnings.warn(
+                f"Stochastic Optimizer: Maximum iterations ({self.max_iter}) reached "
+                "and the optimization hasn't converged yet.", ConvergenceWarning)
+
+    @property
+    def history_(self):
+        """The skorch :class:`~skorch.history.History` of every epoch trained."""
+        check_is_fitted(self, "net_")
+        return self.net_.history
+
+    # -- predicting ------------------------------------------------------------
+
+    def _forward(self, X):
+        """Raw network outputs for ``X`` as a float64 numpy array."""
+        check_is_fitted(self, "net_")
+        X = check_features(self, X, reset=False)
+        sizes = _layer_sizes(self.hidden_layer_sizes)
+        with thread_budget(len(X), sizes):
+            return self.net_.forward(X).double().numpy()
+
+    def __sklearn_tags__(self):
+        tags = super().__sklearn_tags__()
+        tags.non_deterministic = False
+        return tags
+
+
+def _silent(*args, **kwargs):
+    """A sink that drops skorch's messages when ``verbose=0``."""

@@ -1,0 +1,164 @@
+"""A skorch ``NeuralNet`` with a lean, batch-level training loop.
+
+What is kept from skorch: module/criterion/optimizer initialisation, the
+callback protocol (``on_train_*``, ``on_epoch_*``), the ``History`` object,
+``set_params`` re-initialisation and pickling (including GPU -> CPU).
+
+What is replaced, for speed: the data path (:mod:`skmlp._data` instead of a
+row-wise ``DataLoader``), and the per-batch bookkeeping. skorch records each
+batch's loss with ``.item()`` (a host sync) and notifies every callback
+per batch; here batch losses stay on the device until the epoch ends, and
+batch-level hooks are called only when a callback actually implements one.
+"""
+
+import numpy as np
+import torch
+from skorch import NeuralNet
+from skorch.callbacks import Callback, EpochTimer
+
+from ._data import TensorBatches, TensorData, as_tensor
+from .modules import weight_parameters
+
+_BATCH_HOOKS = ("on_batch_begin", "on_batch_end", "on_grad_computed")
+
+#: Rows per forward pass at prediction and validation time.
+PREDICT_BATCH_SIZE = 8192
+
+
+def _implements_batch_hooks(callback):
+    return any(getattr(type(callback), hook) is not getattr(Callback, hook)
+               for hook in _BATCH_HOOKS)
+
+
+class TabularNet(NeuralNet):
+    """skorch net for :class:`skmlp.modules.MLP` and its kin.
+
+    Parameters
+    ----------
+    *args, **kwargs
+        As for :class:`skorch.NeuralNet`.
+    weight_decay : float
+        L2 penalty on linear-layer weights only (not biases or batch-norm
+        parameters), passed to the optimizer's parameter group.
+    l1 : float
+        L1 penalty on linear-layer weights, added to the training loss as
+        ``l1 * sum(|W|) / batch_size``.
+    shuffle : bool
+        Whether to visit the training rows in a new random order each epoch.
+    shuffle_seed : int
+        Seed of the generator that orders the training rows.
+    """
+
+    def __init__(self, *args, weight_decay=0.0, l1=0.0, shuffle=True, shuffle_seed=0,
+                 **kwargs):
+        super().__init__(*args, **kwargs)
+        self.weight_decay = weight_decay
+        self.l1 = l1
+        self.shuffle = shuffle
+        self.shuffle_seed = shuffle_seed
+
+    @property
+    def _default_callbacks(self):
+        return [("epoch_timer", EpochTimer())]
+
+    def initialize_callbacks(self):
+        super().initialize_callbacks()
+        self.batch_hooks_ = any(_implements_batch_hooks(cb)
+                                for _, cb in self.callbacks_)
+        return self
+
+    def initialize_module(self):
+        super().initialize_module()
+        self.shuffle_generator_ = torch.Generator().manual_seed(self.shuffle_seed)
+        return self
+
+    def initialize_optimizer(self, triggered_directly=None):
+        weights, others = weight_parameters(self.module_)
+        groups = [{"params": weights, "weight_decay": self.weight_decay},
+                  {"params": others, "weight_decay": 0.0}]
+        self.optimizer_ = self.optimizer(groups, **self.get_params_for("optimizer"))
+        return self
+
+    def get_dataset(self, X, y=None):
+        if isinstance(X, TensorData):
+            return X
+        return TensorData(as_tensor(X, self.device))
+
+    def get_iterator(self, dataset, training=False):
+        if training:
+            return TensorBatches(dataset, min(self.batch_size, len(dataset)),
+                                 shuffle=self.shuffle, generator=self.shuffle_generator_)
+        return TensorBatches(dataset, PREDICT_BATCH_SIZE)
+
+    def fit_loop(self, X, y=None, epochs=None, *, valid=None, **fit_params):
+        """Train for ``epochs`` passes over the :class:`TensorData` ``X``.
+
+        ``valid`` is an optional :class:`TensorData` whose loss is recorded
+        as ``valid_loss`` after each epoch.
+        """
+        self.check_training_readiness()
+        epochs = self.max_epochs if epochs is None else epochs
+        train_batches = self.get_iterator(X, training=True)
+        valid_batches = None if valid is None else self.get_iterator(valid)
+        datasets = {"dataset_train": X, "dataset_valid": valid}
+        for _ in range(epochs):
+            self.notify("on_epoch_begin", **datasets)
+            self.run_single_epoch(train_batches, training=True, prefix="train",
+                                  step_fn=self.train_step)
+            self.run_single_epoch(valid_batches, training=False, prefix="valid",
+                                  step_fn=self.validation_step)
+            self.notify("on_epoch_end", **datasets)
+        return self
+
+    def run_single_epoch(self, iterator, training, prefix, step_fn, **fit_params):
+        if iterator is None:
+            return
+        self._set_training(training)
+        losses, sizes = [], []
+        for batch in iterator:
+            if self.batch_hooks_:
+                self.notify("on_batch_begin", batch=batch, training=training)
+            step = step_fn(batch)
+            losses.append(step["loss"])
+            sizes.append(len(batch[0]))
+            if self.batch_hooks_:
+                self.history.record_batch(prefix + "_loss", step["loss"].item())
+                self.history.record_batch(prefix + "_batch_size", sizes[-1])
+                self.notify("on_batch_end", batch=batch, training=training, **step)
+        sizes = np.asarray(sizes, dtype=np.float64)
+        mean_loss = torch.stack(losses).double().cpu().numpy() @ sizes / sizes.sum()
+        self.history.record(prefix + "_loss", float(mean_loss))
+        self.history.record(prefix + "_batch_count", len(sizes))
+
+    def get_loss(self, y_pred, y_true, X=None, training=False, sample_weight=None):
+        loss = self.criterion_(y_pred, y_true, sample_weight)
+        if training and self.l1 > 0:
+            weights, _ = weight_parameters(self.module_)
+            loss = loss + self.l1 * sum(w.abs().sum() for w in weights) / len(y_pred)
+        return loss
+
+    def train_step(self, batch, **fit_params):
+        Xb, yb, wb = batch
+        self.optimizer_.zero_grad(set_to_none=True)
+        y_pred = self.module_(Xb)
+        loss = self.get_loss(y_pred, yb, X=Xb, training=True, sample_weight=wb)
+        loss.backward()
+        if self.batch_hooks_:
+            self.notify("on_grad_computed",
+                        named_parameters=list(self.get_all_learnable_params()),
+                        batch=batch, training=True)
+        self.optimizer_.step()
+        return {"loss": loss.detach(), "y_pred": y_pred.detach()}
+
+    def validation_step(self, batch, **fit_params):
+        Xb, yb, wb = batch
+        with torch.inference_mode():
+            y_pred = self.module_(Xb)
+            loss = self.get_loss(y_pred, yb, X=Xb, training=False, sample_weight=wb)
+        return {"loss": loss, "y_pred": y_pred}
+
+    def forward_iter(self, X, training=False, device="cpu"):
+        self._set_training(training)
+        with torch.inference_mode():
+            for Xb, _, _ in self.get_iterator(self.get_dataset(X)):
+                yield self.module_(Xb).to(device)

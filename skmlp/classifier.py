@@ -1,0 +1,235 @@
+"""MLPClassifier: a PyTorch multi-layer perceptron for classification."""
+
+import numpy as np
+from scipy.special import expit, log_expit, log_softmax, softmax
+from sklearn.base import ClassifierMixin, _fit_context
+from sklearn.preprocessing import LabelBinarizer
+from sklearn.utils._param_validation import StrOptions
+from sklearn.utils.multiclass import check_classification_targets, type_of_target
+
+from ._base import (
+    _DEVICE_PARAMETERS,
+    _FITTED_ATTRIBUTES,
+    _TRAINING_PARAMETERS,
+    BaseMLP,
+)
+from ._losses import combined_sample_weight
+
+
+class MLPClassifier(ClassifierMixin, BaseMLP):
+    __doc__ = f"""Multi-layer perceptron classifier trained with PyTorch via skorch.
+
+    A drop-in replacement for :class:`sklearn.neural_network.MLPClassifier`
+    with the same parameter names, plus dropout, batch norm, an L1 penalty,
+    more activations, optimizers and learning-rate schedules, class
+    weights and GPU training. Binary, multiclass and multilabel (2-D
+    indicator ``y``) problems; labels of any type come back from
+    ``predict`` as given.
+
+    Parameters
+    ----------
+    {_TRAINING_PARAMETERS}
+    class_weight : dict, "balanced" or None, default=None
+        Weights of the classes in the loss, as in scikit-learn's linear
+        models: ``"balanced"`` uses ``n_samples / (n_classes *
+        np.bincount(y))``. Multiplied with ``sample_weight``. For a binary
+        problem, ``{{0: 1, 1: p}}`` gives the same loss as torch's
+        ``BCEWithLogitsLoss(pos_weight=p)``.
+
+    {_DEVICE_PARAMETERS}
+    Attributes
+    ----------
+    classes_ : ndarray of shape (n_classes,)
+        Class labels (column indices for multilabel ``y``).
+
+    out_activation_ : {{"logistic", "softmax"}}
+        Output function: ``logistic`` for binary and multilabel problems,
+        ``softmax`` for multiclass.
+
+    {_FITTED_ATTRIBUTES}
+    See Also
+    --------
+    sklearn.neural_network.MLPClassifier : scikit-learn's own perceptron.
+    MLPRegressor : the same network for regression.
+
+    Examples
+    --------
+    >>> from skmlp import MLPClassifier
+    >>> from skmlp.datasets import load_yeast
+    >>> from sklearn.pipeline import make_pipeline
+    >>> from sklearn.preprocessing import StandardScaler
+    >>> X, y = load_yeast(return_X_y=True)
+    >>> clf = make_pipeline(StandardScaler(),
+    ...                     MLPClassifier(max_iter=20, random_state=0))
+    >>> clf.fit(X, y).predict(X.iloc[:3]).tolist()
+    ['CYT', 'CYT', 'CYT']
+    """
+
+    _parameter_constraints: dict = {
+        **BaseMLP._parameter_constraints,
+        "class_weight": [dict, StrOptions({"balanced"}), None],
+    }
+
+    def __init__(self, hidden_layer_sizes=(100,), activation="relu", *, solver="adam",
+                 alpha=1e-4, l1=0.0, dropout=0.0, batch_norm=False, batch_size="auto",
+                 learning_rate="constant", learning_rate_init=1e-3, lr_decay=0.5,
+                 lr_step_size=10, lr_patience=5, max_iter=200, shuffle=True,
+                 random_state=None, tol=1e-4, verbose=0, warm_start=False, momentum=0.9,
+                 nesterovs_momentum=True, early_stopping=False, validation_fraction=0.1,
+                 beta_1=0.9, beta_2=0.999, epsilon=1e-8, n_iter_no_change=10,
+                 class_weight=None, device="cpu", callbacks=None):
+        super().__init__(
+            hidden_layer_sizes, activation, solver=solver, alpha=alpha, l1=l1,
+            dropout=dropout, batch_norm=batch_norm, batch_size=batch_size,
+            learning_rate=learning_rate, learning_rate_init=learning_rate_init,
+            lr_decay=lr_decay, lr_step_size=lr_step_size, lr_patience=lr_patience,
+            max_iter=max_iter, shuffle=shuffle, random_state=random_state, tol=tol,
+            verbose=verbose, warm_start=warm_start, momentum=momentum,
+            nesterovs_momentum=nesterovs_momentum, early_stopping=early_stopping,
+            validation_fraction=validation_fraction, beta_1=beta_1, beta_2=beta_2,
+            epsilon=epsilon, n_iter_no_change=n_iter_no_change, device=device,
+            callbacks=callbacks)
+        self.class_weight = class_weight
+
+    # -- targets -----------------------------------------------------------------
+
+    def _encode_targets(self, y, *, reset, classes=None):
+        check_classification_targets(y)
+        if reset:
+            self._label_binarizer = LabelBinarizer().fit(y if classes is None else classes)
+            self.classes_ = self._label_binarizer.classes_
+            if len(self.classes_) < 2:
+                raise ValueError(
+                    f"{type(self).__name__} needs samples of at least 2 classes, but "
+                    f"y holds only one class: {self.classes_[0]!r}.")
+            self.out_activation_ = ("softmax" if self._label_binarizer.y_type_ == "multiclass"
+                                    else "logistic")
+        if self._label_binarizer.y_type_ != "multilabel-indicator" and (
+                not reset or classes is not None):
+            unseen = np.setdiff1d(np.unique(y), self.classes_)
+            if unseen.size:
+                raise ValueError(f"y has labels {unseen.tolist()} that are not in "
+                                 f"classes_ {self.classes_.tolist()}.")
+        indicator = self._label_binarizer.transform(y)
+        if self.out_activation_ == "softmax":
+            self.n_outputs_ = len(self.classes_)
+            return indicator.argmax(axis=1)
+        self.n_outputs_ = indicator.shape[1]
+        return indicator.astype(np.float32)
+
+    def _stratify(self, y_encoded):
+        if self._label_binarizer.y_type_ == "multilabel-indicator":
+            return None
+        return y_encoded
+
+    def _training_loss(self):
+        return "cross_entropy" if self.out_activation_ == "softmax" else "binary_cross_entropy"
+
+    def _sample_weight(self, X, y, sample_weight):
+        return combined_sample_weight(X, y, sample_weight, self.class_weight)
+
+    # -- fitting -----------------------------------------------------------------
+
+    @_fit_context(prefer_skip_nested_validation=True)
+    def partial_fit(self, X, y, classes=None, sample_weight=None):
+        """Train for one pass over ``X`` and ``y``.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+            Numeric features.
+        y : array-like of shape (n_samples,) or (n_samples, n_classes)
+            Labels, or a label indicator matrix for multilabel problems.
+        classes : array-like of shape (n_classes,), default=None
+            Every label the model will ever see. Required on the first
+            call, ignored afterwards.
+        sample_weight : array-like of shape (n_samples,), default=None
+            Per-sample weights.
+
+        Returns
+        -------
+        self : object
+            The updated estimator.
+        """
+        first_call = not hasattr(self, "net_")
+        if first_call and classes is None and type_of_target(y) != "multilabel-indicator":
+            raise ValueError("classes must be passed on the first call to partial_fit.")
+        return self._fit(X, y, sample_weight, incremental=not first_call, one_pass=True,
+                         classes=classes)
+
+    # -- predicting ----------------------------------------------------------------
+
+    def decision_function(self, X):
+        """Raw scores (logits) of the output layer.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+
+        Returns
+        -------
+        scores : ndarray of shape (n_samples,) or (n_samples, n_outputs)
+            One score per sample for binary problems (positive means
+            ``classes_[1]``), else one per class or label.
+        """
+        scores = self._forward(X)
+        return scores.ravel() if self.n_outputs_ == 1 else scores
+
+    def predict_proba(self, X):
+        """Probability of each class (or of each label, for multilabel ``y``).
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+
+        Returns
+        -------
+        proba : ndarray of shape (n_samples, n_classes)
+            For binary and multiclass problems each row sums to 1.
+        """
+        scores = self._forward(X)
+        if self.out_activation_ == "softmax":
+            return softmax(scores, axis=1)
+        proba = expit(scores)
+        if self._label_binarizer.y_type_ == "binary":
+            return np.hstack([1 - proba, proba])
+        return proba
+
+    def predict_log_proba(self, X):
+        """Logarithm of :meth:`predict_proba`, computed stably from the logits.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+
+        Returns
+        -------
+        log_proba : ndarray of shape (n_samples, n_classes)
+        """
+        scores = self._forward(X)
+        if self.out_activation_ == "softmax":
+            return log_softmax(scores, axis=1)
+        if self._label_binarizer.y_type_ == "binary":
+            return np.hstack([log_expit(-scores), log_expit(scores)])
+        return log_expit(scores)
+
+    def predict(self, X):
+        """Predicted labels, of the type and values given in ``y``.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+
+        Returns
+        -------
+        y_pred : ndarray of shape (n_samples,) or (n_samples, n_classes)
+        """
+        scores = self._forward(X)
+        if self.out_activation_ == "softmax":
+            return self.classes_[scores.argmax(axis=1)]
+        return self._label_binarizer.inverse_transform((scores > 0).astype(int), threshold=0.5)
+
+    def __sklearn_tags__(self):
+        tags = super().__sklearn_tags__()
+        tags.classifier_tags.multi_label = True
+        return tags

@@ -1,0 +1,214 @@
+"""Real public datasets bundled with skmlp, loaded like ``sklearn.datasets``.
+
+Every loader reads a file shipped inside the package (nothing is
+downloaded) and returns a :class:`sklearn.utils.Bunch`, or ``(X, y)`` with
+``return_X_y=True``. Provenance, licenses and checksums are in
+``skmlp/datasets/data/README.md``.
+"""
+
+import json
+from importlib.resources import files
+
+import pandas as pd
+from sklearn.utils import Bunch
+
+_DATA = files(__package__) / "data"
+
+NAB_SERIES = (
+    "twitter_volume_aapl",
+    "machine_temperature_system_failure",
+    "ambient_temperature_system_failure",
+)
+
+
+def _read_csv(name, **kwargs):
+    with (_DATA / name).open("rb") as handle:
+        return pd.read_csv(handle, compression="gzip" if name.endswith(".gz") else None,
+                           **kwargs)
+
+
+def _tabular(frame, target, name, description, return_X_y, as_frame):
+    X, y = frame.drop(columns=[target]), frame[target]
+    if not as_frame:
+        X, y = X.to_numpy(), y.to_numpy()
+    if return_X_y:
+        return X, y
+    return Bunch(data=X, target=y, frame=frame if as_frame else None,
+                 feature_names=list(frame.columns.drop(target)), target_names=[target],
+                 DESCR=description, filename=name)
+
+
+def load_yeast(*, return_X_y=False, as_frame=True):
+    """Load the UCI Yeast protein localisation data (1484 x 8, 10 classes).
+
+    Parameters
+    ----------
+    return_X_y : bool, default=False
+        Return ``(X, y)`` instead of a Bunch.
+    as_frame : bool, default=True
+        Return pandas objects; with False, numpy arrays.
+
+    Returns
+    -------
+    data : Bunch or tuple
+        ``data`` (8 float features), ``target`` (``localization_site``,
+        strings such as ``'CYT'``), ``frame``, ``feature_names``, ``DESCR``.
+
+    Examples
+    --------
+    >>> from skmlp.datasets import load_yeast
+    >>> X, y = load_yeast(return_X_y=True)
+    >>> X.shape, y.nunique()
+    ((1484, 8), 10)
+    """
+    frame = _read_csv("yeast.csv")
+    return _tabular(frame, "localization_site", "yeast.csv",
+                    "UCI Yeast (Horton & Nakai, 1996), CC BY 4.0.", return_X_y, as_frame)
+
+
+def load_steel_plates_faults(*, return_X_y=False, as_frame=True):
+    """Load the UCI Steel Plates Faults data (1941 x 27, 7 classes).
+
+    Parameters
+    ----------
+    return_X_y : bool, default=False
+        Return ``(X, y)`` instead of a Bunch.
+    as_frame : bool, default=True
+        Return pandas objects; with False, numpy arrays.
+
+    Returns
+    -------
+    data : Bunch or tuple
+        ``data`` (27 numeric features), ``target`` (``fault``), ``frame``,
+        ``feature_names``, ``DESCR``.
+
+    Examples
+    --------
+    >>> from skmlp.datasets import load_steel_plates_faults
+    >>> X, y = load_steel_plates_faults(return_X_y=True)
+    >>> X.shape, y.nunique()
+    ((1941, 27), 7)
+    """
+    frame = _read_csv("steel_plates_faults.csv")
+    return _tabular(frame, "fault", "steel_plates_faults.csv",
+                    "UCI Steel Plates Faults (Semeion), CC BY 4.0.", return_X_y, as_frame)
+
+
+def load_predictive_maintenance(*, target="Failure Type", return_X_y=False, as_frame=True):
+    """Load the AI4I 2020 predictive maintenance data (10000 rows).
+
+    The identifier columns ``UDI`` and ``Product ID`` are dropped, and so
+    is the target not asked for (each one leaks the other).
+
+    Parameters
+    ----------
+    target : {"Failure Type", "Target"}, default="Failure Type"
+        ``"Failure Type"``: 6 classes (``'No Failure'`` and five failure
+        modes); ``"Target"``: binary, 1 = failure.
+    return_X_y : bool, default=False
+        Return ``(X, y)`` instead of a Bunch.
+    as_frame : bool, default=True
+        Return pandas objects; with False, numpy arrays (``Type`` is then
+        an object column).
+
+    Returns
+    -------
+    data : Bunch or tuple
+        ``data`` has the categorical column ``Type`` (L/M/H) and five
+        numeric sensor columns; encode ``Type`` before an estimator, e.g.
+        with ``OneHotEncoder`` in a ``ColumnTransformer``.
+
+    Examples
+    --------
+    >>> from skmlp.datasets import load_predictive_maintenance
+    >>> X, y = load_predictive_maintenance(target="Target", return_X_y=True)
+    >>> X.shape, int(y.sum())
+    ((10000, 6), 339)
+    """
+    targets = ("Failure Type", "Target")
+    if target not in targets:
+        raise ValueError(f"target must be one of {targets}, got {target!r}.")
+    other = targets[1 - targets.index(target)]
+    frame = _read_csv("predictive_maintenance.csv").drop(columns=["UDI", "Product ID", other])
+    return _tabular(frame, target, "predictive_maintenance.csv",
+                    "AI4I 2020 Predictive Maintenance (Matzka, 2020), CC BY 4.0.",
+                    return_X_y, as_frame)
+
+
+def load_nyse_prices(*, return_X_y=False):
+    """Load daily NYSE prices of 7 symbols, 2010-2016 (12334 rows).
+
+    ``data`` holds ``open, low, high, volume`` and ``target`` the same
+    day's ``close``, the source material's regression set-up (which leaks
+    the answer: ``close`` lies between ``low`` and ``high`` of the same
+    day). ``frame`` holds every column including ``date`` and ``symbol``,
+    sorted by symbol then date, for leak-free forecasting set-ups.
+
+    Parameters
+    ----------
+    return_X_y : bool, default=False
+        Return ``(X, y)`` instead of a Bunch.
+
+    Returns
+    -------
+    data : Bunch or tuple
+
+    Examples
+    --------
+    >>> from skmlp.datasets import load_nyse_prices
+    >>> prices = load_nyse_prices()
+    >>> prices.frame["symbol"].nunique(), list(prices.data.columns)
+    (7, ['open', 'low', 'high', 'volume'])
+    """
+    frame = _read_csv("nyse_prices.csv.gz", parse_dates=["date"])
+    X, y = frame[["open", "low", "high", "volume"]], frame["close"]
+    if return_X_y:
+        return X, y
+    return Bunch(data=X, target=y, frame=frame, feature_names=list(X.columns),
+                 target_names=["close"], DESCR="Kaggle dgawlik/nyse daily prices, CC0.",
+                 filename="nyse_prices.csv.gz")
+
+
+def load_nab(name):
+    """Load one Numenta Anomaly Benchmark series with its labelled windows.
+
+    Parameters
+    ----------
+    name : str
+        One of :data:`NAB_SERIES`.
+
+    Returns
+    -------
+    data : Bunch
+        ``data``: DataFrame with a ``value`` column and a DatetimeIndex;
+        ``windows``: list of ``(start, end)`` Timestamps of the labelled
+        anomaly windows; ``labels``: Timestamps of the anomaly points.
+
+    Examples
+    --------
+    >>> from skmlp.datasets import load_nab
+    >>> aapl = load_nab("twitter_volume_aapl")
+    >>> len(aapl.data), len(aapl.windows)
+    (15902, 4)
+    """
+    if name not in NAB_SERIES:
+        raise ValueError(f"Unknown NAB series {name!r}; choose one of {list(NAB_SERIES)}.")
+    data = _read_csv(f"nab_{name}.csv", parse_dates=["timestamp"], index_col="timestamp")
+    labels = json.loads((_DATA / f"nab_{name}_labels.json").read_text())
+    return Bunch(
+        data=data,
+        windows=[(pd.Timestamp(a), pd.Timestamp(b)) for a, b in labels["combined_windows"]],
+        labels=[pd.Timestamp(t) for t in labels["combined_labels"]],
+        DESCR=f"NAB {labels['nab_file']} (Numenta, MIT).",
+        filename=f"nab_{name}.csv",
+    )
+
+
+__all__ = [
+    "NAB_SERIES",
+    "load_nab",
+    "load_nyse_prices",
+    "load_predictive_maintenance",
+    "load_steel_plates_faults",
+    "load_yeast",
+]

@@ -1,0 +1,86 @@
+"""PyTorch modules built from an estimator's architecture parameters."""
+
+from torch import nn
+
+ACTIVATIONS = {
+    "relu": nn.ReLU,
+    "leaky_relu": nn.LeakyReLU,
+    "prelu": nn.PReLU,
+    "elu": nn.ELU,
+    "gelu": nn.GELU,
+    "selu": nn.SELU,
+    "tanh": nn.Tanh,
+    "logistic": nn.Sigmoid,
+    "identity": nn.Identity,
+}
+
+
+class MLP(nn.Module):
+    """A stack of hidden blocks followed by a linear output layer.
+
+    Each hidden block is ``Linear -> [BatchNorm1d] -> activation -> [Dropout]``.
+
+    Parameters
+    ----------
+    n_features : int
+        Width of the input.
+    n_outputs : int
+        Width of the output layer (raw scores: logits or standardised targets).
+    hidden_layer_sizes : tuple of int
+        Width of each hidden layer; empty for a linear model.
+    activation : str
+        Key of :data:`ACTIVATIONS`.
+    dropout : tuple of float
+        Dropout probability after each hidden layer (same length as
+        ``hidden_layer_sizes``).
+    batch_norm : bool
+        Whether to normalise each hidden layer's pre-activations.
+
+    Examples
+    --------
+    >>> import torch
+    >>> from skmlp.modules import MLP
+    >>> net = MLP(4, 3, hidden_layer_sizes=(8,), activation="relu",
+    ...           dropout=(0.0,), batch_norm=False)
+    >>> net(torch.zeros(2, 4)).shape
+    torch.Size([2, 3])
+    """
+
+    def __init__(self, n_features, n_outputs, hidden_layer_sizes, activation,
+                 dropout, batch_norm):
+        super().__init__()
+        layers = []
+        width = n_features
+        for size, p in zip(hidden_layer_sizes, dropout):
+            layers.append(nn.Linear(width, size))
+            if batch_norm:
+                layers.append(nn.BatchNorm1d(size))
+            layers.append(ACTIVATIONS[activation]())
+            if p > 0:
+                layers.append(nn.Dropout(p))
+            width = size
+        layers.append(nn.Linear(width, n_outputs))
+        self.layers = nn.Sequential(*layers)
+
+    def forward(self, X):
+        return self.layers(X)
+
+
+def weight_parameters(module):
+    """Split a module's parameters into (linear weights, everything else).
+
+    scikit-learn's ``alpha`` penalises the connection weights only, never
+    biases; batch-norm scales and PReLU slopes are left alone as well.
+    """
+    weights, others = [], []
+    for sub in module.modules():
+        for name, param in sub.named_parameters(recurse=False):
+            is_weight = isinstance(sub, nn.Linear) and name == "weight"
+            (weights if is_weight else others).append(param)
+    return weights, others
+
+
+def count_parameters(module):
+    """Number of trainable scalars in ``module``."""
+    return sum(p.numel() for p in module.parameters() if p.requires_grad)
+

@@ -1,0 +1,141 @@
+"""MLPRegressor: a PyTorch multi-layer perceptron for regression."""
+
+import numpy as np
+from sklearn.base import RegressorMixin, _fit_context
+from sklearn.preprocessing import StandardScaler
+from sklearn.utils._param_validation import StrOptions
+from sklearn.utils.validation import check_array
+
+from ._base import (
+    _DEVICE_PARAMETERS,
+    _FITTED_ATTRIBUTES,
+    _TRAINING_PARAMETERS,
+    BaseMLP,
+)
+
+
+class MLPRegressor(RegressorMixin, BaseMLP):
+    __doc__ = f"""Multi-layer perceptron regressor trained with PyTorch via skorch.
+
+    A drop-in replacement for :class:`sklearn.neural_network.MLPRegressor`
+    with the same parameter names, plus dropout, batch norm, an L1 penalty,
+    robust losses, more activations, optimizers and learning-rate
+    schedules, and GPU training. Targets are standardised internally and
+    predictions come back in the original units; ``y`` may have several
+    columns.
+
+    Parameters
+    ----------
+    {_TRAINING_PARAMETERS}
+    loss : {{"squared_error", "absolute_error", "huber"}}, default="squared_error"
+        Training loss, computed on the standardised targets (so ``huber``
+        switches from squared to absolute error one standard deviation
+        from the target).
+
+    {_DEVICE_PARAMETERS}
+    Attributes
+    ----------
+    out_activation_ : str
+        Always ``"identity"``.
+
+    {_FITTED_ATTRIBUTES}
+    See Also
+    --------
+    sklearn.neural_network.MLPRegressor : scikit-learn's own perceptron.
+    MLPClassifier : the same network for classification.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from skmlp import MLPRegressor
+    >>> X = np.linspace(-1, 1, 200).reshape(-1, 1)
+    >>> y = 3 * X.ravel() + 10
+    >>> reg = MLPRegressor(max_iter=100, random_state=0).fit(X, y)
+    >>> round(reg.score(X, y), 2)
+    1.0
+    """
+
+    _parameter_constraints: dict = {
+        **BaseMLP._parameter_constraints,
+        "loss": [StrOptions({"squared_error", "absolute_error", "huber"})],
+    }
+
+    def __init__(self, hidden_layer_sizes=(100,), activation="relu", *, solver="adam",
+                 alpha=1e-4, l1=0.0, dropout=0.0, batch_norm=False, batch_size="auto",
+                 learning_rate="constant", learning_rate_init=1e-3, lr_decay=0.5,
+                 lr_step_size=10, lr_patience=5, max_iter=200, shuffle=True,
+                 random_state=None, tol=1e-4, verbose=0, warm_start=False, momentum=0.9,
+                 nesterovs_momentum=True, early_stopping=False, validation_fraction=0.1,
+                 beta_1=0.9, beta_2=0.999, epsilon=1e-8, n_iter_no_change=10,
+                 loss="squared_error", device="cpu", callbacks=None):
+        super().__init__(
+            hidden_layer_sizes, activation, solver=solver, alpha=alpha, l1=l1,
+            dropout=dropout, batch_norm=batch_norm, batch_size=batch_size,
+            learning_rate=learning_rate, learning_rate_init=learning_rate_init,
+            lr_decay=lr_decay, lr_step_size=lr_step_size, lr_patience=lr_patience,
+            max_iter=max_iter, shuffle=shuffle, random_state=random_state, tol=tol,
+            verbose=verbose, warm_start=warm_start, momentum=momentum,
+            nesterovs_momentum=nesterovs_momentum, early_stopping=early_stopping,
+            validation_fraction=validation_fraction, beta_1=beta_1, beta_2=beta_2,
+            epsilon=epsilon, n_iter_no_change=n_iter_no_change, device=device,
+            callbacks=callbacks)
+        self.loss = loss
+
+    def _encode_targets(self, y, *, reset, classes=None):
+        y = check_array(y, ensure_2d=False, dtype=np.float64, input_name="y")
+        y = y.reshape(len(y), -1)
+        if reset:
+            self._target_scaler = StandardScaler().fit(y)
+            self.n_outputs_ = y.shape[1]
+            self.out_activation_ = "identity"
+        elif y.shape[1] != self.n_outputs_:
+            raise ValueError(f"y has {y.shape[1]} columns, but {type(self).__name__} "
+                             f"was fitted with {self.n_outputs_}.")
+        return self._target_scaler.transform(y)
+
+    def _training_loss(self):
+        return self.loss
+
+    @_fit_context(prefer_skip_nested_validation=True)
+    def partial_fit(self, X, y, sample_weight=None):
+        """Train for one pass over ``X`` and ``y``.
+
+        The first call fixes the target standardisation, so it should see
+        representative targets.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+            Numeric features.
+        y : array-like of shape (n_samples,) or (n_samples, n_targets)
+            Targets.
+        sample_weight : array-like of shape (n_samples,), default=None
+            Per-sample weights.
+
+        Returns
+        -------
+        self : object
+            The updated estimator.
+        """
+        return self._fit(X, y, sample_weight, incremental=hasattr(self, "net_"),
+                         one_pass=True)
+
+    def predict(self, X):
+        """Predicted targets, in the units of ``y``.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+
+        Returns
+        -------
+        y_pred : ndarray of shape (n_samples,) or (n_samples, n_targets)
+            1-D when the model has a single target.
+        """
+        y_pred = self._target_scaler.inverse_transform(self._forward(X))
+        return y_pred.ravel() if self.n_outputs_ == 1 else y_pred
+
+    def __sklearn_tags__(self):
+        tags = super().__sklearn_tags__()
+        tags.target_tags.multi_output = True
+        return tags
