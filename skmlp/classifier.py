@@ -6,6 +6,7 @@ from sklearn.base import ClassifierMixin, _fit_context
 from sklearn.preprocessing import LabelBinarizer
 from sklearn.utils._param_validation import StrOptions
 from sklearn.utils.multiclass import check_classification_targets, type_of_target
+from sklearn.utils.validation import column_or_1d
 
 from ._base import (
     _DEVICE_PARAMETERS,
@@ -94,6 +95,8 @@ class MLPClassifier(ClassifierMixin, BaseMLP):
     # -- targets -----------------------------------------------------------------
 
     def _encode_targets(self, y, *, reset, classes=None):
+        if y.ndim == 2 and y.shape[1] == 1:
+            y = column_or_1d(y, warn=True)
         check_classification_targets(y)
         if reset:
             self._label_binarizer = LabelBinarizer().fit(y if classes is None else classes)

@@ -132,7 +132,8 @@ class MLPRegressor(RegressorMixin, BaseMLP):
         y_pred : ndarray of shape (n_samples,) or (n_samples, n_targets)
             1-D when the model has a single target.
         """
-        y_pred = self._target_scaler.inverse_transform(self._forward(X))
+        scores = self._forward(X)
+        y_pred = self._target_scaler.inverse_transform(scores)
         return y_pred.ravel() if self.n_outputs_ == 1 else y_pred
 
     def __sklearn_tags__(self):
