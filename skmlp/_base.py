@@ -488,7 +488,7 @@ class BaseMLP(BaseEstimator, metaclass=ABCMeta):
         if converged_check and epochs_run == self.max_iter:
             warnings.warn(
                 f"Stochastic Optimizer: Maximum iterations ({self.max_iter}) reached "
-                "and the optimization hasn't converged yet.", ConvergenceWarning)
+                "and the optimization hasn't converged yet.", ConvergenceWarning, stacklevel=3)
 
     @property
     def history_(self):

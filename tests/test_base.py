@@ -1,0 +1,346 @@
+"""Behaviour every skmlp estimator shares: parameters, training, state, bad input."""
+
+import pickle
+
+import joblib
+import numpy as np
+import pandas as pd
+import pytest
+import torch
+from sklearn.base import clone
+from sklearn.compose import ColumnTransformer
+from sklearn.datasets import make_classification
+from sklearn.pipeline import make_pipeline
+from sklearn.preprocessing import OneHotEncoder, StandardScaler
+from sklearn.utils._param_validation import InvalidParameterError
+from skorch.callbacks import Callback
+
+from skmlp import MLPClassifier, MLPRegressor
+from skmlp.datasets import load_predictive_maintenance
+from skmlp.modules import ACTIVATIONS
+
+ESTIMATORS = [MLPClassifier, MLPRegressor]
+
+
+@pytest.fixture(scope="module")
+def data():
+    X, y = make_classification(n_samples=240, n_features=6, n_informative=4,
+                               n_classes=2, random_state=0)
+    return StandardScaler().fit_transform(X), y
+
+
+def _weights(estimator):
+    return {k: v.clone() for k, v in estimator.net_.module_.state_dict().items()}
+
+
+# -- reproducibility ---------------------------------------------------------------
+
+@pytest.mark.parametrize("Estimator", ESTIMATORS)
+def test_same_seed_gives_bit_identical_fits_whatever_the_global_state(Estimator, data):
+    X, y = data
+    params = dict(hidden_layer_sizes=(16, 8), dropout=0.2, batch_norm=True,
+                  early_stopping=True, max_iter=15, random_state=7)
+    torch.manual_seed(1)
+    np.random.seed(1)
+    first = Estimator(**params).fit(X, y)
+    torch.manual_seed(2)
+    np.random.seed(2)
+    torch.rand(5)
+    second = Estimator(**params).fit(X, y)
+    for (name, a), b in zip(_weights(first).items(), _weights(second).values()):
+        assert torch.equal(a, b), name
+    np.testing.assert_array_equal(first.predict(X), second.predict(X))
+    assert first.loss_curve_ == second.loss_curve_
+
+
+def test_fit_leaves_global_random_state_untouched(data):
+    X, y = data
+    torch.manual_seed(3)
+    expected = torch.rand(3)
+    torch.manual_seed(3)
+    MLPClassifier(dropout=0.3, max_iter=3, random_state=0).fit(X, y)
+    torch.testing.assert_close(torch.rand(3), expected)
+
+
+def test_different_seeds_give_different_weights(data):
+    X, y = data
+    a = MLPClassifier(max_iter=2, random_state=0).fit(X, y)
+    b = MLPClassifier(max_iter=2, random_state=1).fit(X, y)
+    assert not torch.equal(_weights(a)["layers.0.weight"], _weights(b)["layers.0.weight"])
+
+
+# -- parameters and persistence ----------------------------------------------------
+
+@pytest.mark.parametrize("Estimator", ESTIMATORS)
+def test_clone_and_set_params_keep_nested_tuples(Estimator):
+    est = Estimator(hidden_layer_sizes=(64, 32), dropout=(0.1, 0.2))
+    est.set_params(hidden_layer_sizes=(8, 4, 2), dropout=[0.0, 0.1, 0.2])
+    copy = clone(est)
+    assert copy.get_params()["hidden_layer_sizes"] == (8, 4, 2)
+    assert copy.get_params()["dropout"] == [0.0, 0.1, 0.2]
+
+
+@pytest.mark.parametrize("Estimator", ESTIMATORS)
+@pytest.mark.parametrize("via", ["pickle", "joblib"])
+def test_pickle_and_joblib_round_trips_predict_identically(Estimator, data, via, tmp_path):
+    X, y = data
+    est = Estimator(hidden_layer_sizes=(8,), batch_norm=True, max_iter=3,
+                    random_state=0).fit(X, y)
+    if via == "pickle":
+        restored = pickle.loads(pickle.dumps(est))
+    else:
+        joblib.dump(est, tmp_path / "model.joblib")
+        restored = joblib.load(tmp_path / "model.joblib")
+    np.testing.assert_array_equal(restored.predict(X), est.predict(X))
+
+
+# -- architecture and training options ------------------------------------------
+
+@pytest.mark.parametrize("activation", sorted(ACTIVATIONS))
+def test_every_activation_trains(activation, data):
+    X, y = data
+    clf = MLPClassifier(activation=activation, max_iter=30, random_state=0).fit(X, y)
+    assert clf.loss_curve_[-1] < clf.loss_curve_[0]
+    expected = ACTIVATIONS[activation]
+    assert any(isinstance(m, expected) for m in clf.net_.module_.modules())
+
+
+def test_dropout_and_batch_norm_build_the_blocks_asked_for(data):
+    X, y = data
+    clf = MLPClassifier(hidden_layer_sizes=(8, 8, 8), dropout=[0.1, 0.0, 0.3],
+                        batch_norm=True, max_iter=1).fit(X, y)
+    kinds = [type(m).__name__ for m in clf.net_.module_.layers]
+    assert kinds == ["Linear", "BatchNorm1d", "ReLU", "Dropout",
+                     "Linear", "BatchNorm1d", "ReLU",
+                     "Linear", "BatchNorm1d", "ReLU", "Dropout", "Linear"]
+    rates = [m.p for m in clf.net_.module_.layers if isinstance(m, torch.nn.Dropout)]
+    assert rates == [0.1, 0.3]
+
+
+@pytest.mark.parametrize("solver, optimizer", [
+    ("adam", torch.optim.Adam), ("adamw", torch.optim.AdamW),
+    ("sgd", torch.optim.SGD), ("rmsprop", torch.optim.RMSprop),
+])
+def test_every_solver_trains(solver, optimizer, data):
+    X, y = data
+    clf = MLPClassifier(solver=solver, learning_rate_init=0.01, max_iter=20,
+                        random_state=0).fit(X, y)
+    assert type(clf.net_.optimizer_) is optimizer
+    assert clf.loss_curve_[-1] < 0.8 * clf.loss_curve_[0]
+
+
+def test_alpha_penalises_weights_but_not_biases(data):
+    X, y = data
+    clf = MLPClassifier(alpha=0.5, max_iter=1).fit(X, y)
+    weights, others = clf.net_.optimizer_.param_groups
+    assert weights["weight_decay"] == pytest.approx(0.5 / 200)
+    assert others["weight_decay"] == 0.0
+    assert all(p.ndim == 2 for p in weights["params"])
+    assert all(p.ndim == 1 for p in others["params"])
+    norms = [np.linalg.norm(MLPClassifier(alpha=alpha, max_iter=50, random_state=0)
+                            .fit(X, y).net_.module_.layers[0].weight.detach())
+             for alpha in (0.0, 50.0)]
+    assert norms[1] < 0.8 * norms[0]
+
+
+def test_l1_makes_weights_sparser(data):
+    X, y = data
+    small = [np.mean(np.abs(MLPClassifier(l1=l1, max_iter=60, random_state=0).fit(X, y)
+                            .net_.module_.layers[0].weight.detach().numpy()) < 1e-2)
+             for l1 in (0.0, 20.0)]
+    assert small[1] > small[0] + 0.2
+
+
+@pytest.mark.parametrize("batch_size, batches_per_epoch", [
+    ("auto", 2), ("full", 1), (1, 240), (100, 3)])
+def test_batch_size_options(batch_size, batches_per_epoch, data):
+    X, y = data
+    clf = MLPClassifier(batch_size=batch_size, max_iter=2, random_state=0).fit(X, y)
+    assert clf.history_[-1, "train_batch_count"] == batches_per_epoch
+
+
+@pytest.mark.parametrize("schedule, epoch_10_factor", [
+    ("step", 0.5), ("exponential", 0.5), ("cosine", None), ("plateau", None)])
+def test_learning_rate_schedules_change_the_rate(schedule, epoch_10_factor, data):
+    X, y = data
+    clf = MLPClassifier(learning_rate=schedule, learning_rate_init=0.01, lr_patience=0,
+                        tol=10.0, n_iter_no_change=100, max_iter=12,
+                        random_state=0).fit(X, y)
+    rates = clf.history_[:, "event_lr"]
+    assert rates[0] == pytest.approx(0.01)
+    assert rates[-1] < 0.01
+    if epoch_10_factor is not None:
+        assert rates[10] == pytest.approx(0.01 * epoch_10_factor)
+
+
+def test_early_stopping_restores_the_best_epoch(data):
+    X, y = data
+
+    class Snapshots(Callback):
+        def initialize(self):
+            self.weights = []
+            return self
+
+        def on_epoch_end(self, net, **kwargs):
+            self.weights.append({k: v.clone() for k, v in net.module_.state_dict().items()})
+
+    snapshots = Snapshots()
+    clf = MLPClassifier(hidden_layer_sizes=(64,), early_stopping=True, n_iter_no_change=3,
+                        learning_rate_init=0.05, max_iter=200, random_state=0,
+                        callbacks=[("snapshots", snapshots)]).fit(X, y)
+    assert clf.n_iter_ < 200
+    best = int(np.argmin(clf.validation_loss_curve_))
+    assert best < clf.n_iter_ - 1
+    assert clf.best_validation_loss_ == min(clf.validation_loss_curve_)
+    assert clf.best_loss_ is None
+    for name, tensor in clf.net_.module_.state_dict().items():
+        assert torch.equal(tensor, snapshots.weights[best][name]), name
+
+
+def test_training_stops_when_the_training_loss_stalls(data):
+    X, y = data
+    clf = MLPClassifier(tol=1.0, n_iter_no_change=2, max_iter=100).fit(X, y)
+    assert clf.n_iter_ == 3
+    assert clf.best_loss_ == min(clf.loss_curve_)
+
+
+def test_warm_start_continues_training(data):
+    X, y = data
+    clf = MLPClassifier(warm_start=True, max_iter=10, random_state=0).fit(X, y)
+    first_curve = list(clf.loss_curve_)
+    clf.fit(X, y)
+    assert clf.n_iter_ == 20
+    assert clf.loss_curve_[:10] == first_curve
+    assert clf.loss_curve_[10] < first_curve[0]
+
+
+def test_epoch_level_callbacks_keep_batch_hooks_off_and_batch_callbacks_get_them(data):
+    X, y = data
+
+    class CountBatches(Callback):
+        def initialize(self):
+            self.count = 0
+            return self
+
+        def on_batch_end(self, net, **kwargs):
+            self.count += 1
+
+    counter = CountBatches()
+    clf = MLPClassifier(max_iter=3, callbacks=[("count", counter)]).fit(X, y)
+    assert clf.net_.batch_hooks_ and counter.count == 3 * 2
+    assert len(clf.history_[-1, "batches"]) == 2
+    plain = MLPClassifier(max_iter=3).fit(X, y)
+    assert not plain.net_.batch_hooks_
+
+
+def test_verbose_shows_a_progress_bar_with_losses(data, capsys):
+    X, y = data
+    MLPClassifier(verbose=1, early_stopping=True, max_iter=4).fit(X, y)
+    err = capsys.readouterr().err
+    assert "4/4" in err and "train_loss" in err and "valid_loss" in err
+    MLPClassifier(verbose=0, max_iter=4).fit(X, y)
+    assert capsys.readouterr().err == ""
+
+
+def test_dataframes_and_column_transformer_output_work():
+    X, y = load_predictive_maintenance(target="Target", return_X_y=True)
+    X, y = X.iloc[:500], y.iloc[:500]
+    pipe = make_pipeline(
+        ColumnTransformer([("type", OneHotEncoder(), ["Type"])], remainder=StandardScaler()),
+        MLPClassifier(max_iter=3, random_state=0))
+    assert pipe.fit(X, y).predict(X).shape == (500,)
+    numeric = X.drop(columns="Type")
+    clf = MLPClassifier(max_iter=3, random_state=0).fit(numeric, y)
+    np.testing.assert_array_equal(clf.feature_names_in_, numeric.columns)
+    with pytest.warns(UserWarning, match="does not have valid feature names"):
+        from_numpy = clf.predict(numeric.to_numpy())
+    np.testing.assert_array_equal(clf.predict(numeric), from_numpy)
+    clf32 = MLPClassifier(max_iter=3, random_state=0).fit(numeric.astype(np.float32), y)
+    assert clf32.predict(numeric).shape == (500,)
+
+
+def test_device_auto_and_unavailable_cuda():
+    X, y = make_classification(n_samples=40, random_state=0)
+    clf = MLPClassifier(device="auto", max_iter=1).fit(X, y)
+    assert clf.net_.device == ("cuda" if torch.cuda.is_available() else "cpu")
+    if not torch.cuda.is_available():
+        with pytest.raises(ValueError, match="CUDA is not available"):
+            MLPClassifier(device="cuda").fit(X, y)
+
+
+# -- bad input ---------------------------------------------------------------------
+
+@pytest.mark.parametrize("Estimator", ESTIMATORS)
+@pytest.mark.parametrize("bad, message", [
+    (np.nan, "Input X contains NaN"),
+    (np.inf, "Input X contains infinity"),
+])
+def test_non_finite_features_are_rejected(Estimator, data, bad, message):
+    X, y = data
+    X = X.copy()
+    X[3, 2] = bad
+    with pytest.raises(ValueError, match=message):
+        Estimator().fit(X, y)
+
+
+@pytest.mark.parametrize("Estimator", ESTIMATORS)
+def test_non_finite_targets_are_rejected(Estimator, data):
+    X, y = data
+    y = y.astype(float)
+    y[0] = np.nan
+    with pytest.raises(ValueError, match="y contains NaN"):
+        Estimator().fit(X, y)
+
+
+@pytest.mark.parametrize("Estimator", ESTIMATORS)
+@pytest.mark.parametrize("shape, message", [((0, 3), "0 sample"), ((5, 0), "0 feature")])
+def test_empty_inputs_are_rejected(Estimator, shape, message):
+    with pytest.raises(ValueError, match=message):
+        Estimator().fit(np.zeros(shape), np.arange(shape[0]) % 2)
+
+
+@pytest.mark.parametrize("Estimator", ESTIMATORS)
+def test_feature_count_mismatch_at_predict(Estimator, data):
+    X, y = data
+    est = Estimator(max_iter=1).fit(X, y)
+    with pytest.raises(ValueError, match="X has 5 features, but .* is expecting 6"):
+        est.predict(X[:, :5])
+
+
+def test_text_columns_point_to_column_transformer():
+    X = pd.DataFrame({"size": [1.0, 2.0, 3.0, 4.0], "colour": ["red", "blue", "red", "b"]})
+    with pytest.raises(ValueError, match=r"\['colour'\].*ColumnTransformer"):
+        MLPClassifier().fit(X, [0, 1, 0, 1])
+
+
+@pytest.mark.parametrize("params, message", [
+    ({"activation": "swish"}, "activation"),
+    ({"solver": "lbfgs"}, "solver"),
+    ({"alpha": -1.0}, "alpha"),
+    ({"dropout": 1.0}, "dropout"),
+    ({"batch_size": 0}, "batch_size"),
+    ({"learning_rate": "invscaling"}, "learning_rate"),
+])
+def test_invalid_parameters_are_named(data, params, message):
+    X, y = data
+    with pytest.raises(InvalidParameterError, match=message):
+        MLPClassifier(**params).fit(X, y)
+
+
+@pytest.mark.parametrize("params, message", [
+    ({"dropout": [0.1, 1.2]}, r"dropout rates must lie in \[0, 1\)"),
+    ({"dropout": [0.1, 0.2, 0.3]}, "dropout has 3 rates but there are 2"),
+    ({"hidden_layer_sizes": (8, 0)}, "positive integers"),
+])
+def test_invalid_architectures_are_explained(data, params, message):
+    X, y = data
+    params.setdefault("hidden_layer_sizes", (8, 8))
+    with pytest.raises(ValueError, match=message):
+        MLPClassifier(**params).fit(X, y)
+
+
+@pytest.mark.parametrize("Estimator", ESTIMATORS)
+def test_diverging_training_stops_with_the_epoch_and_a_hint(Estimator, data):
+    X, y = data
+    with pytest.raises(FloatingPointError, match="diverged at epoch 1.*learning_rate_init"):
+        Estimator(solver="sgd", learning_rate_init=1e30, max_iter=5).fit(X * 1e10, y)

@@ -1,0 +1,163 @@
+"""MLPClassifier: labels, probabilities, weighting, partial_fit and search."""
+
+import numpy as np
+import pytest
+import torch
+from imblearn.over_sampling import SMOTE
+from imblearn.pipeline import Pipeline
+from sklearn.compose import ColumnTransformer
+from sklearn.datasets import make_classification, make_multilabel_classification
+from sklearn.metrics import recall_score
+from sklearn.model_selection import GridSearchCV, StratifiedKFold, train_test_split
+from sklearn.preprocessing import OneHotEncoder, StandardScaler
+
+from skmlp import MLPClassifier
+from skmlp.datasets import load_predictive_maintenance, load_yeast
+
+
+@pytest.fixture(scope="module")
+def blobs():
+    X, y = make_classification(n_samples=300, n_features=8, n_informative=5,
+                               n_classes=3, random_state=0)
+    return StandardScaler().fit_transform(X), y
+
+
+@pytest.mark.parametrize("labels", [
+    np.array(["cat", "dog", "emu"]),
+    np.array([10, 20, 30]),
+    np.array([True, False]),
+    np.array([-1.0, 2.0]),
+])
+def test_predict_returns_labels_of_the_given_type(blobs, labels):
+    X, y = blobs
+    y_given = labels[y % len(labels)]
+    clf = MLPClassifier(max_iter=5, random_state=0).fit(X, y_given)
+    y_pred = clf.predict(X)
+    assert y_pred.dtype == y_given.dtype
+    assert set(np.unique(y_pred)) <= set(labels)
+    np.testing.assert_array_equal(clf.classes_, np.sort(labels))
+
+
+@pytest.mark.parametrize("n_classes", [2, 3])
+def test_probabilities_are_consistent(blobs, n_classes):
+    X, y = blobs
+    y = y % n_classes
+    clf = MLPClassifier(max_iter=20, random_state=0).fit(X, y)
+    proba = clf.predict_proba(X)
+    assert proba.shape == (len(X), n_classes)
+    np.testing.assert_allclose(proba.sum(axis=1), 1.0, rtol=1e-12)
+    np.testing.assert_allclose(clf.predict_log_proba(X), np.log(proba), atol=1e-10)
+    np.testing.assert_array_equal(clf.predict(X), clf.classes_[proba.argmax(axis=1)])
+    scores = clf.decision_function(X)
+    if n_classes == 2:
+        assert scores.shape == (len(X),)
+        np.testing.assert_array_equal(clf.predict(X), clf.classes_[(scores > 0).astype(int)])
+        assert clf.out_activation_ == "logistic" and clf.n_outputs_ == 1
+    else:
+        assert scores.shape == (len(X), n_classes)
+        assert clf.out_activation_ == "softmax"
+
+
+def test_multilabel_indicator_targets():
+    X, Y = make_multilabel_classification(n_samples=200, n_features=6, n_classes=4,
+                                          random_state=0)
+    clf = MLPClassifier(max_iter=100, random_state=0).fit(X, Y)
+    np.testing.assert_array_equal(clf.classes_, np.arange(4))
+    assert clf.predict(X).shape == Y.shape
+    proba = clf.predict_proba(X)
+    assert proba.shape == Y.shape and np.all((proba >= 0) & (proba <= 1))
+    np.testing.assert_array_equal(clf.predict(X), (proba > 0.5).astype(int))
+    assert clf.score(X, Y) > 0.3  # subset accuracy; chance is ~1/16
+
+
+def test_binary_class_weight_equals_bce_pos_weight():
+    """The weighted loss is BCEWithLogitsLoss(pos_weight) for {0: 1, 1: p}."""
+    X, y = make_classification(n_samples=64, n_features=4, weights=[0.8], random_state=1)
+    clf = MLPClassifier(class_weight={0: 1.0, 1: 3.5}, max_iter=1, random_state=0).fit(X, y)
+    from skmlp._losses import combined_sample_weight
+
+    weight = torch.as_tensor(combined_sample_weight(X, y, None, clf.class_weight),
+                             dtype=torch.float32)
+    logits = torch.randn(len(y), 1, generator=torch.Generator().manual_seed(0))
+    target = torch.as_tensor(y, dtype=torch.float32).view(-1, 1)
+    ours = clf.net_.criterion_(logits, target, weight)
+    reference = torch.nn.BCEWithLogitsLoss(pos_weight=torch.tensor([3.5]))(logits, target)
+    torch.testing.assert_close(ours, reference)
+
+
+def test_balanced_class_weight_raises_minority_recall():
+    X, y = load_predictive_maintenance(target="Target", return_X_y=True)
+    X_train, X_test, y_train, y_test = train_test_split(
+        X, y, test_size=0.3, stratify=y, random_state=0)
+    encode = ColumnTransformer([("type", OneHotEncoder(), ["Type"])],
+                               remainder=StandardScaler())
+    X_train, X_test = encode.fit_transform(X_train), encode.transform(X_test)
+    recalls = {}
+    for class_weight in (None, "balanced"):
+        clf = MLPClassifier(class_weight=class_weight, max_iter=30, random_state=0)
+        clf.fit(X_train, y_train)
+        recalls[class_weight] = recall_score(y_test, clf.predict(X_test))
+    assert recalls["balanced"] > recalls[None] + 0.1, recalls
+
+
+def test_single_class_is_rejected(blobs):
+    X, _ = blobs
+    with pytest.raises(ValueError, match="at least 2 classes"):
+        MLPClassifier().fit(X, np.zeros(len(X)))
+
+
+def test_too_small_class_for_validation_split_is_explained():
+    X, y = load_yeast(return_X_y=True)  # class ERL has 5 samples
+    y = y.copy()
+    y.iloc[np.flatnonzero(y == "ERL")[1:]] = "CYT"
+    with pytest.raises(ValueError, match="early_stopping=True.*least populated class"):
+        MLPClassifier(early_stopping=True).fit(X, y)
+
+
+def test_validation_split_is_stratified(blobs):
+    X, y = blobs
+    clf = MLPClassifier(early_stopping=True, validation_fraction=0.2, max_iter=2,
+                        random_state=0)
+    train, valid = clf.fit(X, y)._datasets(
+        X, clf._encode_targets(y, reset=False), None, "cpu", split=True)
+    counts = np.bincount(valid.y.numpy(), minlength=3)
+    assert len(valid) == 60
+    assert np.all(np.abs(counts - 0.2 * np.bincount(y)) <= 1), counts
+
+
+def test_partial_fit_needs_classes_and_rejects_unseen_labels(blobs):
+    X, y = blobs
+    clf = MLPClassifier(random_state=0)
+    with pytest.raises(ValueError, match="classes must be passed"):
+        clf.partial_fit(X, y)
+    clf.partial_fit(X[:100], y[:100], classes=[0, 1, 2, 3])
+    assert clf.n_iter_ == 1
+    clf.partial_fit(X[100:], y[100:])
+    assert clf.n_iter_ == 2
+    np.testing.assert_array_equal(clf.classes_, [0, 1, 2, 3])
+    with pytest.raises(ValueError, match=r"labels \[7\]"):
+        clf.partial_fit(X[:5], [0, 1, 7, 2, 2])
+
+
+def test_partial_fit_improves_the_loss(blobs):
+    X, y = blobs
+    clf = MLPClassifier(random_state=0)
+    for _ in range(20):
+        clf.partial_fit(X, y, classes=[0, 1, 2])
+    assert clf.loss_curve_[-1] < 0.8 * clf.loss_curve_[0]
+
+
+def test_gridsearch_on_imblearn_smote_pipeline_is_the_same_with_two_jobs():
+    X, y = load_yeast(return_X_y=True)
+    keep = y.isin(["CYT", "NUC", "MIT", "ME3", "ME2"])
+    X, y = X[keep], y[keep]
+    pipe = Pipeline([("scale", StandardScaler()),
+                     ("smote", SMOTE(random_state=0)),
+                     ("mlp", MLPClassifier(max_iter=15, random_state=0))])
+    grid = {"smote__k_neighbors": [3, 5], "mlp__hidden_layer_sizes": [(16,), (32, 16)]}
+    cv = StratifiedKFold(3, shuffle=True, random_state=0)
+    results = [GridSearchCV(pipe, grid, scoring="f1_macro", cv=cv, n_jobs=n_jobs).fit(X, y)
+               for n_jobs in (1, 2)]
+    assert results[0].best_params_ == results[1].best_params_
+    assert results[0].best_score_ == results[1].best_score_
+    assert results[0].best_score_ > 0.3
