@@ -291,7 +291,7 @@ class BaseMLP(BaseEstimator, metaclass=ABCMeta):
     # -- what subclasses define ------------------------------------------------
 
     @abstractmethod
-    def _encode_targets(self, y, *, reset, classes=None):
+    def _encode_targets(self, y, *, reset, classes=None, sample_weight=None):
         """Validate ``y`` and return it as the loss expects it (numpy).
 
         With ``reset``, also set ``n_outputs_`` (the width of the output
@@ -342,8 +342,9 @@ class BaseMLP(BaseEstimator, metaclass=ABCMeta):
         ``partial_fit`` does; otherwise ``max_iter`` epochs.
         """
         X, y = check_features(self, X, y, reset=not incremental, multi_output=True)
-        targets = self._encode_targets(y, reset=not incremental, classes=classes)
         weight = self._sample_weight(X, y, sample_weight)
+        targets = self._encode_targets(y, reset=not incremental, classes=classes,
+                                       sample_weight=weight)
         if not incremental:
             self._seed = int(check_random_state(self.random_state).randint(2**31 - 1))
             device = resolve_device(self.device)

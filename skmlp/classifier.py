@@ -94,7 +94,7 @@ class MLPClassifier(ClassifierMixin, BaseMLP):
 
     # -- targets -----------------------------------------------------------------
 
-    def _encode_targets(self, y, *, reset, classes=None):
+    def _encode_targets(self, y, *, reset, classes=None, sample_weight=None):
         if y.ndim == 2 and y.shape[1] == 1:
             y = column_or_1d(y, warn=True)
         check_classification_targets(y)

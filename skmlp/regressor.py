@@ -28,7 +28,8 @@ class MLPRegressor(RegressorMixin, BaseMLP):
     ----------
     {_TRAINING_PARAMETERS}
     loss : {{"squared_error", "absolute_error", "huber"}}, default="squared_error"
-        Training loss, computed on the standardised targets (so ``huber``
+        Training loss, computed on the targets standardised with their
+        (sample-weighted) mean and standard deviation (so ``huber``
         switches from squared to absolute error one standard deviation
         from the target).
 
@@ -81,11 +82,11 @@ class MLPRegressor(RegressorMixin, BaseMLP):
             callbacks=callbacks)
         self.loss = loss
 
-    def _encode_targets(self, y, *, reset, classes=None):
+    def _encode_targets(self, y, *, reset, classes=None, sample_weight=None):
         y = check_array(y, ensure_2d=False, dtype=np.float64, input_name="y")
         y = y.reshape(len(y), -1)
         if reset:
-            self._target_scaler = StandardScaler().fit(y)
+            self._target_scaler = StandardScaler().fit(y, sample_weight=sample_weight)
             self.n_outputs_ = y.shape[1]
             self.out_activation_ = "identity"
         elif y.shape[1] != self.n_outputs_:
