@@ -421,6 +421,7 @@ class BaseMLP(BaseEstimator, metaclass=ABCMeta):
             # batch loss divided by the batch size; as a gradient that is
             # weight decay of alpha / batch_size. AdamW decouples it instead.
             weight_decay=self.alpha if self.solver == "adamw" else self.alpha / batch_size,
+            decoupled_weight_decay=self.solver == "adamw",
             l1=self.l1,
             shuffle=self.shuffle,
             shuffle_seed=self._seed,
@@ -503,9 +504,10 @@ class BaseMLP(BaseEstimator, metaclass=ABCMeta):
         """Raw network outputs for ``X`` as a float64 numpy array."""
         check_is_fitted(self, "net_")
         X = check_features(self, X, reset=False)
-        sizes = _layer_sizes(self.hidden_layer_sizes)
-        with thread_budget(len(X), sizes):
-            return self.net_.forward(X).double().numpy()
+        # torch's own thread setting: prediction batches are large, and tiny
+        # inputs are not split across threads anyway, while changing the
+        # setting per call would cost more than predicting one row.
+        return self.net_.forward(X).double().numpy()
 
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()

@@ -11,14 +11,16 @@ import numpy as np
 import torch
 
 
+_NUMPY_DTYPES = {torch.float32: np.float32, torch.int64: np.int64}
+
+
 def as_tensor(array, device, dtype=torch.float32):
     """Convert a numpy array to a tensor on ``device`` without needless copies.
 
     Read-only arrays (memory maps, for example) are copied, because torch
     cannot share memory it may not write to.
     """
-    np_dtype = torch.empty((), dtype=dtype).numpy().dtype
-    array = np.require(array, dtype=np_dtype, requirements=["C", "W"])
+    array = np.require(array, dtype=_NUMPY_DTYPES[dtype], requirements=["C", "W"])
     return torch.from_numpy(array).to(device)
 
 
@@ -70,11 +72,14 @@ class TensorBatches:
 
     def __iter__(self):
         data, size = self.data, self.batch_size
-        n = len(data)
+        tensors = (data.X, data.y, data.sample_weight)
         if self.shuffle:
-            order = torch.randperm(n, generator=self.generator).to(data.X.device)
-            take = lambda t, lo: None if t is None else t[order[lo:lo + size]]  # noqa: E731
-        else:
-            take = lambda t, lo: None if t is None else t[lo:lo + size]  # noqa: E731
-        for lo in range(0, n, size):
-            yield take(data.X, lo), take(data.y, lo), take(data.sample_weight, lo)
+            # One gather per epoch, then contiguous slices: much cheaper than
+            # gathering every batch separately.
+            order = torch.randperm(len(data), generator=self.generator).to(data.X.device)
+            tensors = tuple(None if t is None else t[order] for t in tensors)
+        X, y, weight = tensors
+        for lo in range(0, len(data), size):
+            hi = lo + size
+            yield (X[lo:hi], None if y is None else y[lo:hi],
+                   None if weight is None else weight[lo:hi])

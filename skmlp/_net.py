@@ -39,7 +39,10 @@ class TabularNet(NeuralNet):
         As for :class:`skorch.NeuralNet`.
     weight_decay : float
         L2 penalty on linear-layer weights only (not biases or batch-norm
-        parameters), passed to the optimizer's parameter group.
+        parameters): ``weight_decay * W`` is added to their gradients.
+    decoupled_weight_decay : bool
+        Let the optimizer apply ``weight_decay`` itself, in a parameter
+        group of the weights (AdamW's decoupled decay).
     l1 : float
         L1 penalty on linear-layer weights, added to the training loss as
         ``l1 * sum(|W|) / batch_size``.
@@ -49,10 +52,11 @@ class TabularNet(NeuralNet):
         Seed of the generator that orders the training rows.
     """
 
-    def __init__(self, *args, weight_decay=0.0, l1=0.0, shuffle=True, shuffle_seed=0,
-                 **kwargs):
+    def __init__(self, *args, weight_decay=0.0, decoupled_weight_decay=False, l1=0.0,
+                 shuffle=True, shuffle_seed=0, **kwargs):
         super().__init__(*args, **kwargs)
         self.weight_decay = weight_decay
+        self.decoupled_weight_decay = decoupled_weight_decay
         self.l1 = l1
         self.shuffle = shuffle
         self.shuffle_seed = shuffle_seed
@@ -73,10 +77,17 @@ class TabularNet(NeuralNet):
         return self
 
     def initialize_optimizer(self, triggered_directly=None):
-        weights, others = weight_parameters(self.module_)
-        groups = [{"params": weights, "weight_decay": self.weight_decay},
-                  {"params": others, "weight_decay": 0.0}]
-        self.optimizer_ = self.optimizer(groups, **self.get_params_for("optimizer"))
+        self.weights_, others = weight_parameters(self.module_)
+        kwargs = self.get_params_for("optimizer")
+        if self.decoupled_weight_decay:
+            groups = [{"params": self.weights_, "weight_decay": self.weight_decay},
+                      {"params": others, "weight_decay": 0.0}]
+        else:
+            # One group: a fused optimizer then runs one kernel per step, not
+            # one per group; the L2 gradient is added in train_step.
+            groups = [{"params": self.weights_ + others, "weight_decay": 0.0}]
+        self.optimizer_ = self.optimizer(groups, **kwargs)
+        self.trained_params_ = [p for group in groups for p in group["params"]]
         return self
 
     def get_dataset(self, X, y=None):
@@ -113,7 +124,8 @@ class TabularNet(NeuralNet):
     def run_single_epoch(self, iterator, training, prefix, step_fn, **fit_params):
         if iterator is None:
             return
-        self._set_training(training)
+        if self.module_.training != training:
+            self._set_training(training)
         losses, sizes = [], []
         for batch in iterator:
             if self.batch_hooks_:
@@ -133,16 +145,19 @@ class TabularNet(NeuralNet):
     def get_loss(self, y_pred, y_true, X=None, training=False, sample_weight=None):
         loss = self.criterion_(y_pred, y_true, sample_weight)
         if training and self.l1 > 0:
-            weights, _ = weight_parameters(self.module_)
-            loss = loss + self.l1 * sum(w.abs().sum() for w in weights) / len(y_pred)
+            loss = loss + self.l1 * sum(w.abs().sum() for w in self.weights_) / len(y_pred)
         return loss
 
     def train_step(self, batch, **fit_params):
         Xb, yb, wb = batch
-        self.optimizer_.zero_grad(set_to_none=True)
+        for param in self.trained_params_:
+            param.grad = None
         y_pred = self.module_(Xb)
         loss = self.get_loss(y_pred, yb, X=Xb, training=True, sample_weight=wb)
         loss.backward()
+        if self.weight_decay and not self.decoupled_weight_decay:
+            torch._foreach_add_([w.grad for w in self.weights_], self.weights_,
+                                alpha=self.weight_decay)
         if self.batch_hooks_:
             self.notify("on_grad_computed",
                         named_parameters=list(self.get_all_learnable_params()),
@@ -158,7 +173,13 @@ class TabularNet(NeuralNet):
         return {"loss": loss, "y_pred": y_pred}
 
     def forward_iter(self, X, training=False, device="cpu"):
-        self._set_training(training)
+        if self.module_.training != training:  # switching modes is slow; skip no-ops
+            self._set_training(training)
+        X = X.X if isinstance(X, TensorData) else as_tensor(X, self.device)
         with torch.inference_mode():
-            for Xb, _, _ in self.get_iterator(self.get_dataset(X)):
+            for Xb in X.split(PREDICT_BATCH_SIZE):
                 yield self.module_(Xb).to(device)
+
+    def forward(self, X, training=False, device="cpu"):
+        outputs = list(self.forward_iter(X, training=training, device=device))
+        return outputs[0] if len(outputs) == 1 else torch.cat(outputs)

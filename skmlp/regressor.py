@@ -134,7 +134,8 @@ class MLPRegressor(RegressorMixin, BaseMLP):
             1-D when the model has a single target.
         """
         scores = self._forward(X)
-        y_pred = self._target_scaler.inverse_transform(scores)
+        # StandardScaler.inverse_transform, without re-validating our own output
+        y_pred = scores * self._target_scaler.scale_ + self._target_scaler.mean_
         return y_pred.ravel() if self.n_outputs_ == 1 else y_pred
 
     def __sklearn_tags__(self):

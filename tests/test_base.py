@@ -129,18 +129,37 @@ def test_every_solver_trains(solver, optimizer, data):
     assert clf.loss_curve_[-1] < 0.8 * clf.loss_curve_[0]
 
 
-def test_alpha_penalises_weights_but_not_biases(data):
+@pytest.mark.parametrize("solver, strong", [("adam", 200.0), ("adamw", 20.0)])
+def test_alpha_penalises_weights_but_not_biases(solver, strong, data):
     X, y = data
-    clf = MLPClassifier(alpha=0.5, max_iter=1).fit(X, y)
-    weights, others = clf.net_.optimizer_.param_groups
-    assert weights["weight_decay"] == pytest.approx(0.5 / 200)
-    assert others["weight_decay"] == 0.0
-    assert all(p.ndim == 2 for p in weights["params"])
-    assert all(p.ndim == 1 for p in others["params"])
-    norms = [np.linalg.norm(MLPClassifier(alpha=alpha, max_iter=50, random_state=0)
-                            .fit(X, y).net_.module_.layers[0].weight.detach())
-             for alpha in (0.0, 50.0)]
-    assert norms[1] < 0.8 * norms[0]
+    fits = {alpha: MLPClassifier(solver=solver, alpha=alpha, learning_rate_init=0.01,
+                                 max_iter=60, random_state=0).fit(X, y)
+            for alpha in (0.0, strong)}
+    weight_norm, bias_norm = (
+        {alpha: float(getattr(fit.net_.module_.layers[0], name).norm())
+         for alpha, fit in fits.items()} for name in ("weight", "bias"))
+    assert weight_norm[strong] < 0.3 * weight_norm[0.0]
+    assert bias_norm[strong] > 0.3 * bias_norm[0.0]
+
+
+def test_alpha_is_scikit_learns_penalty_gradient(data):
+    """One full-batch SGD step moves W by lr * (grad + alpha / n * W)."""
+    X, y = data
+    steps = {}
+    for alpha in (0.0, 3.0):
+        clf = MLPClassifier(solver="sgd", momentum=0.0, batch_size="full", alpha=alpha,
+                            learning_rate_init=0.1, shuffle=False, max_iter=1,
+                            random_state=0)
+        clf.fit(X, y)
+        steps[alpha] = clf.net_.module_.layers[0].weight.detach().clone()
+    # the two runs share their initial weights W0 and data gradient, so
+    # step[3] - step[0] = -lr * 3 / n * W0, i.e. W0 = (step[0] - step[3]) * n / (lr * 3)
+    w0 = (steps[0.0] - steps[3.0]) * len(X) / (0.1 * 3.0)
+    first = MLPClassifier(solver="sgd", momentum=0.0, batch_size="full",
+                          learning_rate_init=1e-12, shuffle=False, max_iter=1,
+                          random_state=0).fit(X, y)
+    torch.testing.assert_close(w0, first.net_.module_.layers[0].weight.detach(),
+                               rtol=1e-3, atol=1e-4)
 
 
 def test_l1_makes_weights_sparser(data):

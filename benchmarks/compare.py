@@ -1,0 +1,215 @@
+"""skmlp against scikit-learn's MLP on the bundled datasets: the main job.
+
+Every model gets the same preprocessing and the same folds; each finished
+fold is appended to ``folds.csv`` at once, so an interrupted run keeps every
+fold that completed. At the end ``summary.md`` and PNG plots are written
+beside it.
+
+    python -m benchmarks                      # quick run, a few minutes on 2 cores
+    python -m benchmarks --full               # more folds and repeats, + HistGradientBoosting
+    python -m benchmarks --scenario regularisation optimiser
+"""
+
+import argparse
+import csv
+import shutil
+import sys
+import time
+import warnings
+from datetime import datetime
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+from sklearn.exceptions import ConvergenceWarning
+from tqdm.auto import tqdm
+
+from skmlp.reporting import classification_scores, regression_scores
+
+from .models import MODELS, build
+from .tasks import TASKS
+
+PRIMARY = {"classification": ("f1_macro", True), "regression": ("rmse", False)}
+BASELINE = "sklearn"
+SKMLP_VARIANTS = ("skmlp", "skmlp_balanced", "skmlp_smote", "skmlp_tuned")
+
+
+def parse_args(argv):
+    from .scenarios import SCENARIOS
+
+    parser = argparse.ArgumentParser(prog="python -m benchmarks", description=__doc__,
+                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--full", action="store_true",
+                        help="5 folds x 3 repeats and every model (default: 5 folds x 1, "
+                             "quick models)")
+    parser.add_argument("--datasets", nargs="+", choices=sorted(TASKS), metavar="NAME",
+                        help=f"tasks to run (default: all): {', '.join(sorted(TASKS))}")
+    parser.add_argument("--models", nargs="+", choices=sorted(MODELS), metavar="NAME",
+                        help=f"models to run (default: all of the mode): "
+                             f"{', '.join(sorted(MODELS))}")
+    parser.add_argument("--scenario", nargs="+", choices=sorted(SCENARIOS), metavar="NAME",
+                        help="run named studies instead of the comparison: "
+                             f"{', '.join(sorted(SCENARIOS))}")
+    parser.add_argument("--run", help="results folder name under --out "
+                                      "(default: mode and time stamp)")
+    parser.add_argument("--out", type=Path, default=Path("results"))
+    parser.add_argument("--overwrite", action="store_true",
+                        help="replace an existing results folder of the same name")
+    parser.add_argument("--seed", type=int, default=0)
+    return parser.parse_args(argv)
+
+
+def results_folder(args):
+    mode = "full" if args.full else ("scenarios" if args.scenario else "quick")
+    name = args.run or f"{mode}-{datetime.now():%Y%m%d-%H%M%S}"
+    folder = args.out / name
+    if folder.exists():
+        if not args.overwrite:
+            raise SystemExit(f"{folder} exists; pass --overwrite to replace it, or choose "
+                             "another --run name.")
+        shutil.rmtree(folder)
+    folder.mkdir(parents=True)
+    return folder
+
+
+def run_comparison(args, folder):
+    n_splits, n_repeats = (5, 3) if args.full else (5, 1)
+    tasks = [TASKS[name] for name in (args.datasets or TASKS)]
+    plans = []
+    for task in tasks:
+        X, y = task.load()
+        folds = task.splits(X, y, n_splits, n_repeats, args.seed)
+        models = [name for name in (args.models or MODELS)
+                  if task.kind in MODELS[name][0] and (args.full or MODELS[name][1]
+                                                       or args.models)]
+        plans.append((task, X, y, folds, models))
+    total = sum(len(folds) * len(models) for _, _, _, folds, models in plans)
+    rows = []
+    with open(folder / "folds.csv", "w", newline="") as handle, \
+            tqdm(total=total, unit="fit", desc="benchmark") as bar:
+        writer = None
+        for task, X, y, folds, models in plans:
+            for fold, (train, test) in enumerate(folds):
+                for name in models:
+                    bar.set_postfix_str(f"{task.name} {name} fold {fold}")
+                    row = {"task": task.name, "kind": task.kind, "model": name,
+                           "fold": fold, **evaluate(name, task, X, y, train, test,
+                                                    args.seed + fold)}
+                    if writer is None:
+                        writer = csv.DictWriter(handle, fieldnames=_all_columns(row))
+                        writer.writeheader()
+                    writer.writerow(row)
+                    handle.flush()
+                    rows.append(row)
+                    bar.update()
+    return pd.DataFrame(rows)
+
+
+def _all_columns(first_row):
+    metrics = ["accuracy", "balanced_accuracy", "f1_macro", "mcc", "roc_auc", "log_loss",
+               "rmse", "mae", "r2"]
+    return list(first_row)[:4] + metrics + ["fit_seconds", "predict_seconds"]
+
+
+def evaluate(name, task, X, y, train, test, seed):
+    """Fit model ``name`` on one fold and score it on the held-out part."""
+    X_train, X_test = X.iloc[train], X.iloc[test]
+    y_train, y_test = y.iloc[train], y.iloc[test]
+    model = build(name, task, y_train, seed)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        start = time.perf_counter()
+        model.fit(X_train, y_train)
+        fit_seconds = time.perf_counter() - start
+    start = time.perf_counter()
+    y_pred = model.predict(X_test)
+    if task.kind == "classification":
+        proba = model.predict_proba(X_test)
+        predict_seconds = time.perf_counter() - start
+        scores = classification_scores(y_test, y_pred, proba, labels=model.classes_)
+    else:
+        predict_seconds = time.perf_counter() - start
+        scores = regression_scores(y_test, y_pred)
+    return {**scores.to_dict(), "fit_seconds": fit_seconds,
+            "predict_seconds": predict_seconds}
+
+
+def summarise(folds):
+    """Mean ± std per task and model, and per-fold wins/losses against sklearn."""
+    lines = []
+    for task_name, task_rows in folds.groupby("task", sort=False):
+        kind = task_rows["kind"].iloc[0]
+        primary, higher_is_better = PRIMARY[kind]
+        metrics = (["f1_macro", "balanced_accuracy", "accuracy", "mcc", "roc_auc", "log_loss"]
+                   if kind == "classification" else ["rmse", "mae", "r2"])
+        lines += [f"### {task_name}", "", TASKS[task_name].description, ""]
+        header = ["model", *metrics, "fit s", "predict s", f"{primary} wins/losses vs sklearn"]
+        lines += ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
+        baseline = task_rows[task_rows["model"] == BASELINE].set_index("fold")[primary]
+        for model, rows in task_rows.groupby("model", sort=False):
+            cells = [model] + [f"{rows[m].mean():.3f} ± {rows[m].std(ddof=0):.3f}"
+                               for m in metrics]
+            cells += [f"{rows['fit_seconds'].mean():.2f}", f"{rows['predict_seconds'].mean():.3f}"]
+            if model == BASELINE or baseline.empty:
+                cells.append("")
+            else:
+                diff = rows.set_index("fold")[primary] - baseline
+                diff = diff if higher_is_better else -diff
+                cells.append(f"{int((diff > 0).sum())}/{int((diff < 0).sum())}")
+            lines.append("| " + " | ".join(cells) + " |")
+        lines.append("")
+    return "\n".join(lines)
+
+
+def quality_verdict(folds):
+    """The quality bar of the README, checked on the classification tasks."""
+    lines = []
+    for task_name, rows in folds[folds["kind"] == "classification"].groupby("task", sort=False):
+        by_model = rows.groupby("model")["f1_macro"]
+        mean, std = by_model.mean(), by_model.std(ddof=0)
+        if BASELINE not in mean or "skmlp" not in mean:
+            continue
+        variants = [m for m in SKMLP_VARIANTS if m in mean]
+        best = max(variants, key=mean.get)
+        margin = mean[best] - mean[BASELINE]
+        lines.append(
+            f"- {task_name}: skmlp default {mean['skmlp']:.3f} vs sklearn {mean[BASELINE]:.3f} "
+            f"({'≥' if mean['skmlp'] >= mean[BASELINE] else '<'}); best variant {best} "
+            f"{mean[best]:.3f}, margin {margin:+.3f} vs fold std {std[best]:.3f} "
+            f"({'beats' if margin > std[best] else 'does not beat'} it)")
+    return "\n".join(lines)
+
+
+def plot_comparison(folds, folder):
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    for task_name, rows in folds.groupby("task", sort=False):
+        primary, _ = PRIMARY[rows["kind"].iloc[0]]
+        stats = rows.groupby("model", sort=False)[primary].agg(["mean", "std"])
+        fig, ax = plt.subplots(figsize=(7, 3.5))
+        ax.barh(stats.index, stats["mean"], xerr=stats["std"], color="tab:blue", alpha=0.8)
+        ax.set(xlabel=f"{primary} (mean ± std over folds)", title=task_name)
+        fig.tight_layout()
+        fig.savefig(folder / f"{task_name}.png", dpi=100)
+        plt.close(fig)
+
+
+def main(argv=None):
+    args = parse_args(sys.argv[1:] if argv is None else argv)
+    folder = results_folder(args)
+    if args.scenario:
+        from .scenarios import run_scenarios
+
+        report = run_scenarios(args.scenario, folder, args.seed)
+    else:
+        folds = run_comparison(args, folder)
+        plot_comparison(folds, folder)
+        verdict = quality_verdict(folds)
+        report = summarise(folds) + ("\n### Quality bar\n\n" + verdict + "\n" if verdict else "")
+    (folder / "summary.md").write_text(report)
+    print(report)
+    print(f"Results in {folder}/")
+    return 0

@@ -1,0 +1,257 @@
+"""Training and prediction speed: skmlp vs scikit-learn, plain skorch and a minimal loop.
+
+All four train the same network (20 features -> hidden layers -> 3 classes)
+with Adam at learning rate 1e-3 and batch 200 for a fixed number of epochs
+(no early stopping, no tolerance-based stop), on synthetic data, in one run.
+Ratios are against scikit-learn measured in the same run.
+
+    python -m benchmarks.speed                 # 1k, 10k, 100k, 1M rows (about 10 minutes)
+    python -m benchmarks.speed --sizes 1000 10000
+"""
+
+import argparse
+import json
+import resource
+import subprocess
+import sys
+import tempfile
+import time
+import warnings
+from datetime import datetime
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import torch
+from sklearn.datasets import make_classification, make_regression
+from sklearn.exceptions import ConvergenceWarning
+from sklearn.neural_network import MLPClassifier as SklearnClassifier
+from sklearn.neural_network import MLPRegressor as SklearnRegressor
+from skorch import NeuralNetClassifier
+
+from skmlp import MLPClassifier, MLPRegressor
+from skmlp.modules import MLP
+
+N_FEATURES, N_CLASSES, BATCH, LR = 20, 3, 200, 1e-3
+IMPLEMENTATIONS = ("sklearn", "skmlp", "skorch", "minimal")
+
+
+def make_data(n_rows, seed=0):
+    X, y = make_classification(n_samples=n_rows, n_features=N_FEATURES, n_informative=10,
+                               n_classes=N_CLASSES, random_state=seed)
+    return X.astype(np.float32), y
+
+
+def _epochs_for(n_rows):
+    """Enough epochs for a stable per-epoch time, few enough for 2 cores."""
+    return int(np.clip(2_000_000 // n_rows, 2, 50))
+
+
+def _fixed_epochs(epochs):
+    return dict(max_iter=epochs, n_iter_no_change=epochs + 1, tol=0.0)
+
+
+def _fit_sklearn(X, y, hidden, epochs):
+    model = SklearnClassifier(hidden_layer_sizes=hidden, batch_size=BATCH,
+                              learning_rate_init=LR, random_state=0, **_fixed_epochs(epochs))
+    return model.fit(X, y), model.predict
+
+
+def _fit_skmlp(X, y, hidden, epochs):
+    model = MLPClassifier(hidden_layer_sizes=hidden, batch_size=BATCH, learning_rate_init=LR,
+                          random_state=0, **_fixed_epochs(epochs))
+    return model.fit(X, y), model.predict
+
+
+def _mlp_module(hidden):
+    return MLP(N_FEATURES, N_CLASSES, hidden, "relu", (0.0,) * len(hidden), False)
+
+
+def _fit_skorch(X, y, hidden, epochs):
+    torch.manual_seed(0)
+    net = NeuralNetClassifier(_mlp_module(hidden), criterion=torch.nn.CrossEntropyLoss,
+                              optimizer=torch.optim.Adam, lr=LR, batch_size=BATCH,
+                              max_epochs=epochs, train_split=None,
+                              iterator_train__shuffle=True, verbose=0)
+    return net.fit(X, y), net.predict
+
+
+def _fit_minimal(X, y, hidden, epochs):
+    """The floor: whole data as one tensor, a permutation per epoch, slicing."""
+    torch.manual_seed(0)
+    module = _mlp_module(hidden)
+    optimizer = torch.optim.Adam(module.parameters(), lr=LR, fused=True)
+    X_t, y_t = torch.from_numpy(X), torch.from_numpy(y)
+    for _ in range(epochs):
+        order = torch.randperm(len(X_t))
+        X_e, y_e = X_t[order], y_t[order]
+        for lo in range(0, len(X_t), BATCH):
+            optimizer.zero_grad(set_to_none=True)
+            loss = torch.nn.functional.cross_entropy(module(X_e[lo:lo + BATCH]),
+                                                     y_e[lo:lo + BATCH])
+            loss.backward()
+            optimizer.step()
+
+    def predict(X_new):
+        with torch.inference_mode():
+            return torch.cat([module(chunk).argmax(1) for chunk in
+                              torch.from_numpy(np.asarray(X_new, dtype=np.float32))
+                              .split(8192)]).numpy()
+    return module, predict
+
+
+FITTERS = {"sklearn": _fit_sklearn, "skmlp": _fit_skmlp, "skorch": _fit_skorch,
+           "minimal": _fit_minimal}
+
+
+def time_fit(name, X, y, hidden, epochs):
+    """Seconds per epoch, training accuracy, and the fitted predict function."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        start = time.perf_counter()
+        _, predict = FITTERS[name](X, y, hidden, epochs)
+        seconds = time.perf_counter() - start
+    accuracy = float(np.mean(predict(X) == y))
+    return seconds / epochs, accuracy, predict
+
+
+def time_predict(predict, X, repeats):
+    best = np.inf
+    for _ in range(repeats):
+        start = time.perf_counter()
+        predict(X)
+        best = min(best, time.perf_counter() - start)
+    return best
+
+
+def single_row_latency(predict, X, calls=300):
+    times = []
+    for i in range(calls):
+        start = time.perf_counter()
+        predict(X[i:i + 1])
+        times.append(time.perf_counter() - start)
+    return float(np.median(times))
+
+
+def peak_memory_mb(name, X, y, hidden, epochs):
+    """Extra peak RSS of one fit over the data already in memory, in a fresh process.
+
+    The data is handed over as .npy files, so that generating it does not
+    set the process's high-water mark.
+    """
+    with tempfile.TemporaryDirectory() as tmp:
+        np.save(f"{tmp}/X.npy", X)
+        np.save(f"{tmp}/y.npy", y)
+        code = ("import json, resource, numpy as np; from benchmarks.speed import *;"
+                f"X = np.load('{tmp}/X.npy'); y = np.load('{tmp}/y.npy');"
+                f"warm_up({name!r});"
+                "before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss;"
+                f"time_fit({name!r}, X, y, {hidden!r}, {epochs});"
+                "after = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss;"
+                "print(json.dumps((after - before) / 1024))")
+        out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                             check=True)
+    return json.loads(out.stdout.strip().splitlines()[-1])
+
+
+def warm_up(name):
+    """One tiny fit, so that one-off costs (torch importing its compiler stack
+    on the first optimizer, lazy kernels) are not billed to the first size."""
+    X, y = make_data(400, seed=2)
+    time_fit(name, X, y, (8,), 1)
+
+
+def run(sizes, deep_rows, memory_rows):
+    rows = []
+    X_pred, _ = make_data(100_000, seed=1)
+    for name in IMPLEMENTATIONS:
+        warm_up(name)
+    for n_rows, hidden in [(n, (100,)) for n in sizes] + [(deep_rows, (256, 128, 64))]:
+        X, y = make_data(n_rows)
+        epochs = _epochs_for(n_rows) if hidden == (100,) else 5
+        for name in IMPLEMENTATIONS:
+            if name == "skorch" and n_rows > 100_000:
+                epochs_here = 1  # about 4x slower; one epoch tells enough
+            else:
+                epochs_here = epochs
+            per_epoch, accuracy, predict = time_fit(name, X, y, hidden, epochs_here)
+            row = {"rows": n_rows, "hidden": str(hidden), "model": name, "epochs": epochs_here,
+                   "seconds_per_epoch": per_epoch, "train_accuracy": accuracy}
+            if n_rows == 100_000 and hidden == (100,):
+                row["predict_100k_s"] = time_predict(predict, X_pred, repeats=5)
+                row["single_row_predict_ms"] = 1e3 * single_row_latency(predict, X_pred)
+            if n_rows == memory_rows and hidden == (100,):
+                row["peak_memory_mb"] = peak_memory_mb(name, X, y, hidden, 1)
+            rows.append(row)
+            print(row, flush=True)
+    return pd.DataFrame(rows)
+
+
+def run_regression(n_rows=100_000, epochs=10):
+    warm_up("sklearn")
+    warm_up("skmlp")
+    X, y = make_regression(n_samples=n_rows, n_features=N_FEATURES, noise=5.0, random_state=0)
+    X = X.astype(np.float32)
+    X_pred = X[:100_000]
+    rows = []
+    for name, Model in (("sklearn", SklearnRegressor), ("skmlp", MLPRegressor)):
+        model = Model(batch_size=BATCH, learning_rate_init=LR, random_state=0,
+                      **_fixed_epochs(epochs))
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", ConvergenceWarning)
+            start = time.perf_counter()
+            model.fit(X, y)
+        rows.append({"rows": n_rows, "model": name,
+                     "seconds_per_epoch": (time.perf_counter() - start) / epochs,
+                     "train_r2": model.score(X, y),
+                     "predict_100k_s": time_predict(model.predict, X_pred, repeats=5),
+                     "single_row_predict_ms": 1e3 * single_row_latency(model.predict, X_pred)})
+        print(rows[-1], flush=True)
+    return pd.DataFrame(rows)
+
+
+def with_ratios(table, keys):
+    """Add ``*_vs_sklearn`` (and ``vs_minimal`` for fit time) ratio columns."""
+    table = table.copy()
+    metrics = [c for c in ("seconds_per_epoch", "predict_100k_s", "single_row_predict_ms",
+                           "peak_memory_mb") if c in table]
+    for metric in metrics:
+        base = table[table["model"] == "sklearn"].set_index(keys)[metric]
+        table[f"{metric}_vs_sklearn"] = table[metric].to_numpy() / \
+            base.reindex(pd.MultiIndex.from_frame(table[keys]) if len(keys) > 1
+                         else table[keys[0]]).to_numpy()
+    if "minimal" in set(table["model"]):
+        base = table[table["model"] == "minimal"].set_index(keys)["seconds_per_epoch"]
+        table["epoch_vs_minimal"] = table["seconds_per_epoch"].to_numpy() / base.reindex(
+            pd.MultiIndex.from_frame(table[keys])).to_numpy()
+    return table
+
+
+def main(argv=None):
+    parser = argparse.ArgumentParser(prog="python -m benchmarks.speed", description=__doc__,
+                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--sizes", nargs="+", type=int,
+                        default=[1_000, 10_000, 100_000, 1_000_000])
+    parser.add_argument("--deep-rows", type=int, default=100_000)
+    parser.add_argument("--memory-rows", type=int, default=1_000_000)
+    parser.add_argument("--out", type=Path, default=Path("results"))
+    args = parser.parse_args(argv)
+    folder = args.out / f"speed-{datetime.now():%Y%m%d-%H%M%S}"
+    folder.mkdir(parents=True)
+    classification = with_ratios(run(args.sizes, args.deep_rows, args.memory_rows),
+                                 ["rows", "hidden"])
+    regression = with_ratios(run_regression(), ["rows"])
+    classification.to_csv(folder / "classification.csv", index=False)
+    regression.to_csv(folder / "regression.csv", index=False)
+    report = (f"torch {torch.__version__}, {torch.get_num_threads()} threads available\n\n"
+              "### Classifier\n\n" + classification.round(4).to_markdown(index=False) +
+              "\n\n### Regressor (100k rows)\n\n" + regression.round(4).to_markdown(index=False)
+              + "\n")
+    (folder / "speed.md").write_text(report)
+    print(report)
+    print(f"Results in {folder}/")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,210 @@
+"""Metric tables and plots for fitted models.
+
+Plots build on scikit-learn's ``*Display`` classes and Optuna's matplotlib
+functions rather than redrawing them; matplotlib is imported only when a plot
+is asked for (install ``skmlp[plot]``).
+"""
+
+import numpy as np
+import pandas as pd
+from sklearn.metrics import (
+    accuracy_score,
+    balanced_accuracy_score,
+    f1_score,
+    log_loss,
+    matthews_corrcoef,
+    mean_absolute_error,
+    multilabel_confusion_matrix,
+    precision_recall_fscore_support,
+    r2_score,
+    roc_auc_score,
+    root_mean_squared_error,
+)
+from sklearn.utils.validation import check_is_fitted
+
+
+def classification_scores(y_true, y_pred, y_proba=None, labels=None):
+    """Overall classification metrics as a Series.
+
+    Parameters
+    ----------
+    y_true, y_pred : array-like of shape (n_samples,)
+        True and predicted labels.
+    y_proba : array-like of shape (n_samples, n_classes), default=None
+        Predicted probabilities, columns in the order of ``labels``; adds
+        ROC-AUC (one-vs-rest, macro) and log loss.
+    labels : array-like, default=None
+        Every class label, in the column order of ``y_proba`` (e.g. an
+        estimator's ``classes_``). Needed when a test fold lacks a class.
+
+    Returns
+    -------
+    scores : pandas.Series
+        ``accuracy``, ``balanced_accuracy``, ``f1_macro``, ``mcc`` and,
+        with ``y_proba``, ``roc_auc`` and ``log_loss``.
+
+    Examples
+    --------
+    >>> from skmlp.reporting import classification_scores
+    >>> classification_scores([0, 1, 1, 0], [0, 1, 0, 0])["accuracy"]
+    np.float64(0.75)
+    """
+    scores = {
+        "accuracy": accuracy_score(y_true, y_pred),
+        "balanced_accuracy": balanced_accuracy_score(y_true, y_pred),
+        "f1_macro": f1_score(y_true, y_pred, average="macro", zero_division=0),
+        "mcc": matthews_corrcoef(y_true, y_pred),
+    }
+    if y_proba is not None:
+        y_proba = np.asarray(y_proba)
+        labels = np.unique(y_true) if labels is None else np.asarray(labels)
+        scores["roc_auc"] = _roc_auc(y_true, y_proba, labels)
+        scores["log_loss"] = log_loss(y_true, y_proba, labels=labels)
+    return pd.Series(scores)
+
+
+def _roc_auc(y_true, y_proba, labels):
+    """Macro one-vs-rest ROC-AUC over the classes present in ``y_true``."""
+    present = np.isin(labels, np.unique(y_true))
+    if present.sum() < 2:
+        return np.nan
+    if len(labels) == 2:
+        return roc_auc_score(np.asarray(y_true) == labels[1], y_proba[:, 1])
+    return np.mean([roc_auc_score(np.asarray(y_true) == label, y_proba[:, i])
+                    for i, label in enumerate(labels) if present[i]])
+
+
+def regression_scores(y_true, y_pred):
+    """RMSE, MAE and R² as a Series.
+
+    Examples
+    --------
+    >>> from skmlp.reporting import regression_scores
+    >>> regression_scores([1.0, 2.0, 3.0], [1.0, 2.0, 4.0])["mae"].round(3)
+    np.float64(0.333)
+    """
+    return pd.Series({
+        "rmse": root_mean_squared_error(y_true, y_pred),
+        "mae": mean_absolute_error(y_true, y_pred),
+        "r2": r2_score(y_true, y_pred),
+    })
+
+
+def classification_summary(y_true, y_pred, labels=None):
+    """Per-class table of precision, recall, specificity, F1 and support.
+
+    Parameters
+    ----------
+    y_true, y_pred : array-like of shape (n_samples,)
+    labels : array-like, default=None
+        Classes to report, in order; by default every label seen.
+
+    Returns
+    -------
+    table : pandas.DataFrame
+        One row per class, then ``macro avg`` and ``weighted avg``;
+        columns ``precision``, ``recall`` (sensitivity), ``specificity``,
+        ``f1``, ``support``.
+
+    Examples
+    --------
+    >>> from skmlp.reporting import classification_summary
+    >>> table = classification_summary(["a", "b", "b", "a"], ["a", "b", "a", "a"])
+    >>> table.loc["b", ["recall", "specificity"]].tolist()
+    [0.5, 1.0]
+    """
+    labels = np.unique(np.concatenate([np.asarray(y_true), np.asarray(y_pred)])) \
+        if labels is None else np.asarray(labels)
+    precision, recall, f1, support = precision_recall_fscore_support(
+        y_true, y_pred, labels=labels, zero_division=0)
+    (tn, fp), _ = multilabel_confusion_matrix(y_true, y_pred, labels=labels).transpose(1, 2, 0)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        specificity = np.where(tn + fp > 0, tn / (tn + fp), 0.0)
+    table = pd.DataFrame({"precision": precision, "recall": recall,
+                          "specificity": specificity, "f1": f1, "support": support},
+                         index=pd.Index(labels, name="class"))
+    per_class = table.drop(columns="support")
+    table.loc["macro avg"] = [*per_class.mean(), support.sum()]
+    table.loc["weighted avg"] = [*np.average(per_class, axis=0, weights=support),
+                                 support.sum()]
+    table["support"] = table["support"].astype(int)
+    return table
+
+
+def plot_learning_curves(estimator, ax=None):
+    """Training (and validation) loss per epoch of a fitted skmlp estimator.
+
+    Any per-epoch score that a user callback recorded in the history (a
+    key ending in ``_score``, e.g. from ``skorch.callbacks.EpochScoring``)
+    is drawn on a second axis.
+
+    Parameters
+    ----------
+    estimator : fitted MLPClassifier, MLPRegressor or MLPAutoencoder
+    ax : matplotlib Axes, default=None
+
+    Returns
+    -------
+    ax : matplotlib Axes
+    """
+    import matplotlib.pyplot as plt
+
+    check_is_fitted(estimator, "net_")
+    ax = ax if ax is not None else plt.subplots()[1]
+    history = estimator.history_
+    epochs = history[:, "epoch"]
+    ax.plot(epochs, history[:, "train_loss"], label="train loss")
+    if "valid_loss" in history[-1]:
+        ax.plot(epochs, history[:, "valid_loss"], label="validation loss")
+    ax.set(xlabel="epoch", ylabel="loss", title=type(estimator).__name__)
+    scores = [key for key in history[-1] if str(key).endswith("_score")]
+    if scores:
+        twin = ax.twinx()
+        for key in scores:
+            twin.plot(epochs, history[:, key], linestyle="--", label=key)
+        twin.set_ylabel("score")
+        twin.legend(loc="center right")
+    ax.legend(loc="upper right")
+    return ax
+
+
+def plot_confusion_matrix(estimator, X, y, *, normalize="true", ax=None):
+    """Confusion matrix of ``estimator`` on ``X, y`` (``ConfusionMatrixDisplay``)."""
+    from sklearn.metrics import ConfusionMatrixDisplay
+
+    display = ConfusionMatrixDisplay.from_estimator(
+        estimator, X, y, normalize=normalize, ax=ax, xticks_rotation="vertical",
+        values_format=".2f")
+    return display.ax_
+
+
+def plot_roc_pr_curves(estimator, X, y, axes=None):
+    """One-vs-rest ROC and precision-recall curves, one line per class.
+
+    Built on ``RocCurveDisplay.from_predictions`` and
+    ``PrecisionRecallDisplay.from_predictions``.
+
+    Returns
+    -------
+    axes : tuple of two matplotlib Axes
+        ``(roc_ax, pr_ax)``.
+    """
+    import matplotlib.pyplot as plt
+    from sklearn.metrics import PrecisionRecallDisplay, RocCurveDisplay
+
+    roc_ax, pr_ax = axes if axes is not None else plt.subplots(1, 2, figsize=(11, 4.5))[1]
+    proba = estimator.predict_proba(X)
+    y = np.asarray(y)
+    classes = estimator.classes_
+    shown = classes[1:] if len(classes) == 2 else classes
+    for label in shown:
+        column = list(classes).index(label)
+        positive = y == label
+        if positive.any() and not positive.all():
+            RocCurveDisplay.from_predictions(positive, proba[:, column], name=str(label),
+                                             ax=roc_ax)
+            PrecisionRecallDisplay.from_predictions(positive, proba[:, column],
+                                                    name=str(label), ax=pr_ax)
+    roc_ax.set_title("ROC (one vs rest)")
+    pr_ax.set_title("Precision-recall (one vs rest)")
+    return roc_ax, pr_ax
