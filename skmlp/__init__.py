@@ -1,8 +1,11 @@
 """skmlp: PyTorch multi-layer perceptrons that behave like scikit-learn estimators."""
 
+from .autoencoder import MLPAutoencoder
 from .classifier import MLPClassifier
 from .regressor import MLPRegressor
+from .windows import SlidingWindows
 
 __version__ = "0.1.0"
 
-__all__ = ["MLPClassifier", "MLPRegressor", "__version__"]
+__all__ = ["MLPAutoencoder", "MLPClassifier", "MLPRegressor", "SlidingWindows",
+           "__version__"]

@@ -341,7 +341,7 @@ class BaseMLP(BaseEstimator, metaclass=ABCMeta):
         ``one_pass`` trains a single epoch without a validation split, as
         ``partial_fit`` does; otherwise ``max_iter`` epochs.
         """
-        X, y = check_features(self, X, y, reset=not incremental, multi_output=True)
+        X, y = self._check_fit_data(X, y, reset=not incremental)
         weight = self._sample_weight(X, y, sample_weight)
         targets = self._encode_targets(y, reset=not incremental, classes=classes,
                                        sample_weight=weight)
@@ -364,7 +364,15 @@ class BaseMLP(BaseEstimator, metaclass=ABCMeta):
         with thread_budget(batch_size, sizes), seeded(self._seed + self.n_iter_, device):
             self.net_.partial_fit(train, epochs=epochs, valid=valid)
         self._record_history(converged_check=not one_pass)
+        self._after_training(train, valid)
         return self
+
+    def _check_fit_data(self, X, y, *, reset):
+        """Validated ``(X, y)`` for training."""
+        return check_features(self, X, y, reset=reset, multi_output=True)
+
+    def _after_training(self, train, valid):
+        """Set fitted state that depends on the trained net (a hook)."""
 
     def _datasets(self, X, targets, weight, device, *, split):
         arrays = [X, targets] + ([] if weight is None else [weight])
@@ -399,8 +407,9 @@ class BaseMLP(BaseEstimator, metaclass=ABCMeta):
             return min(200, n_samples)
         return min(self.batch_size, n_samples)
 
-    def _build_net(self, n_features, sizes, batch_size, device):
-        return TabularNet(
+    def _module_params(self, n_features, sizes):
+        """The torch module class and its ``module__`` arguments for skorch."""
+        return dict(
             module=MLP,
             module__n_features=n_features,
             module__n_outputs=self.n_outputs_,
@@ -408,6 +417,11 @@ class BaseMLP(BaseEstimator, metaclass=ABCMeta):
             module__activation=self.activation,
             module__dropout=_dropout_per_layer(self.dropout, len(sizes)),
             module__batch_norm=self.batch_norm,
+        )
+
+    def _build_net(self, n_features, sizes, batch_size, device):
+        return TabularNet(
+            **self._module_params(n_features, sizes),
             criterion=WeightedLoss,
             criterion__kind=self._training_loss(),
             optimizer=_SOLVERS[self.solver],

@@ -173,13 +173,28 @@ class TabularNet(NeuralNet):
         return {"loss": loss, "y_pred": y_pred}
 
     def forward_iter(self, X, training=False, device="cpu"):
+        yield from self.apply_iter(self.module_, X, training=training, device=device)
+
+    def apply_iter(self, function, X, training=False, device="cpu"):
+        """Yield ``function(batch)`` over large batches of ``X``, without gradients.
+
+        ``function`` is the module or a part of it (an autoencoder's
+        encoder, say).
+        """
         if self.module_.training != training:  # switching modes is slow; skip no-ops
             self._set_training(training)
-        X = X.X if isinstance(X, TensorData) else as_tensor(X, self.device)
+        if isinstance(X, TensorData):
+            X = X.X
+        elif not isinstance(X, torch.Tensor):
+            X = as_tensor(X, self.device)
         with torch.inference_mode():
             for Xb in X.split(PREDICT_BATCH_SIZE):
-                yield self.module_(Xb).to(device)
+                yield function(Xb).to(device)
 
     def forward(self, X, training=False, device="cpu"):
-        outputs = list(self.forward_iter(X, training=training, device=device))
+        return self.apply(self.module_, X, training=training, device=device)
+
+    def apply(self, function, X, training=False, device="cpu"):
+        """``function`` applied to all of ``X`` (see :meth:`apply_iter`), concatenated."""
+        outputs = list(self.apply_iter(function, X, training=training, device=device))
         return outputs[0] if len(outputs) == 1 else torch.cat(outputs)

@@ -84,3 +84,47 @@ def count_parameters(module):
     """Number of trainable scalars in ``module``."""
     return sum(p.numel() for p in module.parameters() if p.requires_grad)
 
+
+
+class Autoencoder(nn.Module):
+    """An MLP encoder to a linear bottleneck and an MLP decoder back.
+
+    Parameters
+    ----------
+    n_features : int
+        Width of the input and of the reconstruction.
+    encoder_sizes, decoder_sizes : tuple of int
+        Hidden widths of the encoder and of the decoder.
+    latent_dim : int
+        Width of the bottleneck (the codes).
+    activation : str
+        Key of :data:`ACTIVATIONS`, for every hidden layer.
+    output_activation : {None, "sigmoid"}
+        Applied to the reconstruction; ``"sigmoid"`` suits inputs in [0, 1].
+    dropout : tuple of float
+        Dropout after each hidden layer, encoder then decoder.
+    batch_norm : bool
+        Batch norm in every hidden block.
+
+    Examples
+    --------
+    >>> from skmlp.modules import Autoencoder, count_parameters
+    >>> net = Autoencoder(1000, (512,), (512,), 32, "relu", "sigmoid",
+    ...                   (0.0, 0.0), False)
+    >>> count_parameters(net)
+    1058824
+    """
+
+    def __init__(self, n_features, encoder_sizes, decoder_sizes, latent_dim, activation,
+                 output_activation, dropout, batch_norm):
+        super().__init__()
+        n_encoder = len(encoder_sizes)
+        self.encoder = MLP(n_features, latent_dim, encoder_sizes, activation,
+                           dropout[:n_encoder], batch_norm)
+        decoder = MLP(latent_dim, n_features, decoder_sizes, activation,
+                      dropout[n_encoder:], batch_norm)
+        self.decoder = (nn.Sequential(decoder, nn.Sigmoid()) if output_activation == "sigmoid"
+                        else decoder)
+
+    def forward(self, X):
+        return self.decoder(self.encoder(X))

@@ -1,0 +1,319 @@
+"""MLPAutoencoder: anomaly detector and encoder with scikit-learn's conventions."""
+
+import warnings
+from numbers import Integral, Real
+
+import numpy as np
+import torch
+from sklearn.base import OutlierMixin, TransformerMixin, _fit_context
+from sklearn.utils._param_validation import Interval, StrOptions
+from sklearn.utils.validation import check_array, check_is_fitted
+
+from ._base import (
+    _DEVICE_PARAMETERS,
+    _FITTED_ATTRIBUTES,
+    _TRAINING_PARAMETERS,
+    BaseMLP,
+    _dropout_per_layer,
+    _layer_sizes,
+)
+from ._data import as_tensor
+from ._validation import check_features
+from .modules import Autoencoder
+
+
+class MLPAutoencoder(OutlierMixin, TransformerMixin, BaseMLP):
+    __doc__ = f"""Autoencoder for anomaly detection and encoding, trained with PyTorch.
+
+    Train it on normal data; samples it cannot reconstruct are flagged. It
+    follows scikit-learn's outlier-detector conventions (as
+    :class:`~sklearn.ensemble.IsolationForest`): ``score_samples`` is higher
+    for more normal samples, ``decision_function = score_samples - offset_``
+    is negative for outliers, and ``predict`` returns -1 (outlier) or +1.
+    It is also a transformer: ``transform`` gives the latent codes and
+    ``inverse_transform`` decodes them.
+
+    Parameters
+    ----------
+    {_TRAINING_PARAMETERS.replace("Width of each hidden layer", "Width of each hidden encoder layer")}
+    decoder_layer_sizes : array-like of shape (n_layers,), default=None
+        Hidden widths of the decoder; by default the encoder's, reversed.
+
+    latent_dim : int, default=8
+        Width of the bottleneck. It should be smaller than the number of
+        features, or the network can learn the identity map.
+
+    output_activation : {{None, "sigmoid"}}, default=None
+        Applied to the reconstruction; ``"sigmoid"`` for inputs scaled to
+        [0, 1] (e.g. with ``MinMaxScaler``).
+
+    loss : {{"squared_error", "absolute_error"}}, default="squared_error"
+        Reconstruction loss; also the per-feature error that scores samples.
+
+    contamination : "auto" or float in (0, 0.5], default="auto"
+        Sets ``offset_``. A float is the expected share of outliers: the
+        threshold is that quantile of the scores. ``"auto"`` uses Tukey's
+        fence: a sample is an outlier when its reconstruction error exceeds
+        Q3 + 1.5 IQR of the errors. The scores are those of the training
+        data, or of the held-out validation split when
+        ``early_stopping=True``.
+
+    {_DEVICE_PARAMETERS}
+    Attributes
+    ----------
+    offset_ : float
+        Threshold on ``score_samples``: samples scoring below are outliers.
+
+    {_FITTED_ATTRIBUTES}
+    See Also
+    --------
+    sklearn.ensemble.IsolationForest : tree-based outlier detector.
+    skmlp.windows.SlidingWindows : turns a time series into windows.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from skmlp import MLPAutoencoder
+    >>> rng = np.random.RandomState(0)
+    >>> normal = rng.normal(size=(500, 2)) @ [[1.0, 1.0, 0.5, 2.0], [0.0, 1.0, -1.0, 1.0]]
+    >>> detector = MLPAutoencoder(latent_dim=2, random_state=0).fit(normal)
+    >>> detector.predict([[1.0, 1.0, 0.5, 2.0], [3.0, -3.0, 3.0, -3.0]])
+    array([ 1, -1])
+    >>> detector.transform(normal[:3]).shape
+    (3, 2)
+    """
+
+    _parameter_constraints: dict = {
+        **BaseMLP._parameter_constraints,
+        "decoder_layer_sizes": ["array-like", None],
+        "latent_dim": [Interval(Integral, 1, None, closed="left")],
+        "output_activation": [StrOptions({"sigmoid"}), None],
+        "loss": [StrOptions({"squared_error", "absolute_error"})],
+        "contamination": [StrOptions({"auto"}), Interval(Real, 0, 0.5, closed="right")],
+    }
+
+    def __init__(self, hidden_layer_sizes=(64,), activation="relu", *, solver="adam",
+                 alpha=1e-4, l1=0.0, dropout=0.0, batch_norm=False, batch_size="auto",
+                 learning_rate="constant", learning_rate_init=1e-3, lr_decay=0.5,
+                 lr_step_size=10, lr_patience=5, max_iter=200, shuffle=True,
+                 random_state=None, tol=1e-4, verbose=0, warm_start=False, momentum=0.9,
+                 nesterovs_momentum=True, early_stopping=False, validation_fraction=0.1,
+                 beta_1=0.9, beta_2=0.999, epsilon=1e-8, n_iter_no_change=10,
+                 decoder_layer_sizes=None, latent_dim=8, output_activation=None,
+                 loss="squared_error", contamination="auto", device="cpu", callbacks=None):
+        super().__init__(
+            hidden_layer_sizes, activation, solver=solver, alpha=alpha, l1=l1,
+            dropout=dropout, batch_norm=batch_norm, batch_size=batch_size,
+            learning_rate=learning_rate, learning_rate_init=learning_rate_init,
+            lr_decay=lr_decay, lr_step_size=lr_step_size, lr_patience=lr_patience,
+            max_iter=max_iter, shuffle=shuffle, random_state=random_state, tol=tol,
+            verbose=verbose, warm_start=warm_start, momentum=momentum,
+            nesterovs_momentum=nesterovs_momentum, early_stopping=early_stopping,
+            validation_fraction=validation_fraction, beta_1=beta_1, beta_2=beta_2,
+            epsilon=epsilon, n_iter_no_change=n_iter_no_change, device=device,
+            callbacks=callbacks)
+        self.decoder_layer_sizes = decoder_layer_sizes
+        self.latent_dim = latent_dim
+        self.output_activation = output_activation
+        self.loss = loss
+        self.contamination = contamination
+
+    # -- training ------------------------------------------------------------------
+
+    def _check_fit_data(self, X, y, *, reset):
+        X = check_features(self, X, reset=reset)
+        if reset and self.latent_dim >= X.shape[1]:
+            warnings.warn(
+                f"latent_dim={self.latent_dim} is not smaller than the {X.shape[1]} input "
+                "features: the autoencoder can learn the identity map and then flags "
+                "nothing. Use a smaller latent_dim.", UserWarning, stacklevel=4)
+        return X, X
+
+    def _encode_targets(self, y, *, reset, classes=None, sample_weight=None):
+        if reset:
+            self.n_outputs_ = y.shape[1]
+            self.out_activation_ = self.output_activation or "identity"
+        return y
+
+    def _training_loss(self):
+        return self.loss
+
+    def _module_params(self, n_features, sizes):
+        decoder_sizes = (sizes[::-1] if self.decoder_layer_sizes is None
+                         else _layer_sizes(self.decoder_layer_sizes))
+        return dict(
+            module=Autoencoder,
+            module__n_features=n_features,
+            module__encoder_sizes=sizes,
+            module__decoder_sizes=decoder_sizes,
+            module__latent_dim=self.latent_dim,
+            module__activation=self.activation,
+            module__output_activation=self.output_activation,
+            module__dropout=_dropout_per_layer(self.dropout, len(sizes) + len(decoder_sizes)),
+            module__batch_norm=self.batch_norm,
+        )
+
+    def _after_training(self, train, valid):
+        scores = -self._errors((train if valid is None else valid).X).mean(axis=1)
+        if self.contamination == "auto":
+            q1, q3 = np.percentile(-scores, [25, 75])
+            self.offset_ = -(q3 + 1.5 * (q3 - q1))
+        else:
+            self.offset_ = np.percentile(scores, 100 * self.contamination)
+
+    @_fit_context(prefer_skip_nested_validation=True)
+    def fit(self, X, y=None, sample_weight=None):
+        """Train the autoencoder to reconstruct ``X``.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+            Training data, ideally normal samples only.
+        y : Ignored
+            Present for API consistency.
+        sample_weight : array-like of shape (n_samples,), default=None
+            Per-sample weights in the reconstruction loss.
+
+        Returns
+        -------
+        self : object
+            The fitted estimator.
+        """
+        incremental = self.warm_start and hasattr(self, "net_")
+        return self._fit(X, None, sample_weight, incremental=incremental, one_pass=False)
+
+    @_fit_context(prefer_skip_nested_validation=True)
+    def partial_fit(self, X, y=None, sample_weight=None):
+        """Train for one pass over ``X``.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+        y : Ignored
+        sample_weight : array-like of shape (n_samples,), default=None
+
+        Returns
+        -------
+        self : object
+        """
+        return self._fit(X, None, sample_weight, incremental=hasattr(self, "net_"),
+                         one_pass=True)
+
+    # -- scoring -------------------------------------------------------------------
+
+    def _errors(self, X):
+        """Per-feature reconstruction errors of validated data (array or tensor)."""
+        X = X if isinstance(X, torch.Tensor) else as_tensor(X, self.net_.device)
+        difference = self.net_.forward(X, device=X.device).double() - X.double()
+        errors = difference ** 2 if self.loss == "squared_error" else difference.abs()
+        return errors.cpu().numpy()
+
+    def reconstruction_error(self, X, per_feature=False):
+        """Reconstruction error of each sample, or of each feature of each sample.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+        per_feature : bool, default=False
+            Return the error of every feature, to see which one drove an
+            alarm.
+
+        Returns
+        -------
+        errors : ndarray of shape (n_samples,) or (n_samples, n_features)
+            Squared (or absolute, with ``loss="absolute_error"``) errors;
+            per sample, their mean over features.
+        """
+        check_is_fitted(self, "net_")
+        errors = self._errors(check_features(self, X, reset=False))
+        return errors if per_feature else errors.mean(axis=1)
+
+    def score_samples(self, X):
+        """Normality of each sample: the negative reconstruction error.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+
+        Returns
+        -------
+        scores : ndarray of shape (n_samples,)
+            Higher is more normal.
+        """
+        return -self.reconstruction_error(X)
+
+    def decision_function(self, X):
+        """``score_samples(X) - offset_``: negative for outliers.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+
+        Returns
+        -------
+        scores : ndarray of shape (n_samples,)
+        """
+        return self.score_samples(X) - self.offset_
+
+    def predict(self, X):
+        """-1 for outliers, +1 for inliers.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+
+        Returns
+        -------
+        labels : ndarray of shape (n_samples,)
+        """
+        return np.where(self.decision_function(X) < 0, -1, 1)
+
+    # -- encoding ------------------------------------------------------------------
+
+    def transform(self, X):
+        """Latent codes of ``X``.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+
+        Returns
+        -------
+        codes : ndarray of shape (n_samples, latent_dim)
+        """
+        check_is_fitted(self, "net_")
+        X = check_features(self, X, reset=False)
+        return self.net_.apply(self.net_.module_.encoder, X).double().numpy()
+
+    def inverse_transform(self, X):
+        """Reconstructions decoded from latent codes.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, latent_dim)
+            Latent codes, e.g. from :meth:`transform`.
+
+        Returns
+        -------
+        reconstructions : ndarray of shape (n_samples, n_features_in_)
+        """
+        check_is_fitted(self, "net_")
+        codes = check_array(X, dtype=(np.float32, np.float64), input_name="X")
+        if codes.shape[1] != self.latent_dim:
+            raise ValueError(f"inverse_transform takes latent codes of width "
+                             f"{self.latent_dim}, got {codes.shape[1]} columns.")
+        return self.net_.apply(self.net_.module_.decoder, codes).double().numpy()
+
+    def get_feature_names_out(self, input_features=None):
+        """Names of the latent features: ``latent0``, ``latent1``, ...
+
+        Parameters
+        ----------
+        input_features : Ignored
+
+        Returns
+        -------
+        names : ndarray of str objects
+        """
+        check_is_fitted(self, "net_")
+        return np.asarray([f"latent{i}" for i in range(self.latent_dim)], dtype=object)
