@@ -1,0 +1,654 @@
+"""Hyperparameter search with Optuna, as a scikit-learn estimator.
+
+``OptunaSearchCV`` is written here rather than taken from optuna-integration,
+whose ``OptunaSearchCV`` runs ``n_jobs`` as threads, does not split sample
+weights per fold when pruning, cannot refit a predefined study, and calls
+``cv.split`` again at every pruning step (shuffled splitters then hand a
+model fold k's test rows at the next step). Here:
+
+- the CV splits are drawn once and are the same for every trial;
+- pruning uses the per-epoch validation score of the *first* fold only, so
+  trials are always compared on the same fold at the same epoch and no fold
+  ever sees another's data; the trial's score is the mean over all folds of
+  models trained exactly as a plain ``fit`` would train them (the epoch
+  callback only reads), so refitting ``best_params_`` reproduces it;
+- ``n_jobs`` starts worker processes that share one study through its storage
+  (a temporary journal file when no storage is given);
+- ``n_trials`` counts finished trials of the study (complete or pruned), so a
+  study resumed after a crash, or shared by several workers on several
+  machines, ends with exactly that many;
+- storages with a heartbeat mark the trial of a killed worker as failed when
+  a worker next starts a trial.
+
+What it takes from Optuna as is: samplers, pruners, storages (including the
+stale-trial heartbeat) and the study itself.
+"""
+
+import os
+import socket
+import tempfile
+import time
+import warnings
+from numbers import Integral, Real
+
+import numpy as np
+import optuna
+from joblib import Parallel, delayed
+from sklearn.base import BaseEstimator, MetaEstimatorMixin, clone, is_classifier
+from sklearn.exceptions import FitFailedWarning
+from sklearn.metrics import check_scoring
+from sklearn.model_selection import check_cv
+from sklearn.utils import _safe_indexing
+from sklearn.utils._param_validation import Interval, StrOptions
+from sklearn.utils.metaestimators import available_if
+from sklearn.utils.validation import _check_method_params, check_is_fitted, indexable
+from skorch.callbacks import Callback
+
+from ._base import BaseMLP
+
+_FINISHED = (optuna.trial.TrialState.COMPLETE, optuna.trial.TrialState.PRUNED)
+
+
+# -- search spaces -------------------------------------------------------------------
+
+class DefaultSearchSpace:
+    """A conditional search space for one skmlp estimator (see :func:`default_search_space`).
+
+    Parameters
+    ----------
+    prefix : str
+        Prefix of the estimator's parameters, e.g. ``"mlpclassifier__"`` in
+        a pipeline, or ``""``.
+    classifier : bool
+        Also search ``class_weight``.
+    max_layers : int
+        Deepest network tried.
+    """
+
+    def __init__(self, prefix="", classifier=True, max_layers=3):
+        self.prefix = prefix
+        self.classifier = classifier
+        self.max_layers = max_layers
+
+    def __call__(self, trial):
+        n_layers = trial.suggest_int("n_layers", 1, self.max_layers)
+        widths = tuple(trial.suggest_int(f"width_{i}", 16, 512, log=True)
+                       for i in range(n_layers))
+        params = {
+            "hidden_layer_sizes": widths,
+            "activation": trial.suggest_categorical("activation", ["relu", "gelu", "selu",
+                                                                   "tanh"]),
+            "dropout": trial.suggest_float("dropout", 0.0, 0.5),
+            "batch_norm": trial.suggest_categorical("batch_norm", [False, True]),
+            "alpha": trial.suggest_float("alpha", 1e-6, 10.0, log=True),
+            "l1": trial.suggest_categorical("l1", [0.0, 1e-4, 1e-3, 1e-2]),
+            "learning_rate_init": trial.suggest_float("learning_rate_init", 1e-4, 3e-2,
+                                                      log=True),
+            "batch_size": trial.suggest_categorical("batch_size", [32, 64, 128, 256, 512]),
+        }
+        if self.classifier:
+            params["class_weight"] = trial.suggest_categorical("class_weight",
+                                                               [None, "balanced"])
+        return {self.prefix + name: value for name, value in params.items()}
+
+
+def default_search_space(estimator):
+    """The default search space for a skmlp estimator, alone or last in a pipeline.
+
+    Widths and depth (conditional: one width per layer), activation, dropout,
+    batch norm, ``alpha`` and ``l1``, the learning rate (log scale), batch
+    size and, for classifiers, class weighting.
+
+    Parameters
+    ----------
+    estimator : MLPClassifier, MLPRegressor, MLPAutoencoder or Pipeline
+        A pipeline's last step must be a skmlp estimator.
+
+    Returns
+    -------
+    space : DefaultSearchSpace
+        A callable ``trial -> params`` (picklable, for worker processes).
+
+    Examples
+    --------
+    >>> from sklearn.pipeline import make_pipeline
+    >>> from sklearn.preprocessing import StandardScaler
+    >>> from skmlp import MLPClassifier
+    >>> from skmlp.tuning import default_search_space
+    >>> space = default_search_space(make_pipeline(StandardScaler(), MLPClassifier()))
+    >>> space.prefix
+    'mlpclassifier__'
+    """
+    prefix, final = "", estimator
+    if hasattr(estimator, "steps"):
+        name, final = estimator.steps[-1]
+        prefix = f"{name}__"
+    if not isinstance(final, BaseMLP):
+        raise TypeError(f"default_search_space needs a skmlp estimator (or a pipeline "
+                        f"ending in one), got {type(final).__name__}.")
+    return DefaultSearchSpace(prefix, classifier=is_classifier(final))
+
+
+def _suggest(trial, space):
+    """Estimator parameters for ``trial`` from a dict of distributions or a callable."""
+    if callable(space):
+        return space(trial)
+    params = {}
+    for name, dist in space.items():
+        if isinstance(dist, optuna.distributions.CategoricalDistribution):
+            params[name] = trial.suggest_categorical(name, dist.choices)
+        elif isinstance(dist, optuna.distributions.IntDistribution):
+            params[name] = trial.suggest_int(name, dist.low, dist.high, step=dist.step,
+                                             log=dist.log)
+        else:
+            params[name] = trial.suggest_float(name, dist.low, dist.high, step=dist.step,
+                                               log=dist.log)
+    return params
+
+
+def _check_space_names(estimator, space, random_state):
+    """Fail before any trial when the space names parameters the estimator lacks."""
+    names = _names_from_callable(space, random_state) if callable(space) else list(space)
+    valid = estimator.get_params(deep=True)
+    unknown = [name for name in names if name not in valid]
+    if unknown:
+        raise ValueError(f"The search space names parameters that "
+                         f"{type(estimator).__name__} does not have: {unknown}. "
+                         f"Valid parameters: {sorted(valid)}.")
+
+
+def _names_from_callable(space, random_state):
+    """Parameter names a callable space produces, found with a throw-away study."""
+    study = optuna.create_study(sampler=optuna.samplers.RandomSampler(seed=random_state))
+    return list(space(study.ask()))
+
+
+# -- storage ---------------------------------------------------------------------------
+
+def _open_storage(storage, heartbeat_interval, grace_period):
+    """An Optuna storage from a URL, with clear errors and a race-free first creation.
+
+    Several PostgreSQL workers creating Optuna's schema at the same moment
+    collide inside ``CREATE TYPE`` (``duplicate key ... studydirection``);
+    the creation is serialised with a PostgreSQL advisory lock.
+    """
+    if storage is None or not isinstance(storage, str):
+        return storage
+    import sqlalchemy
+
+    def rdb_storage():
+        with warnings.catch_warnings():  # the heartbeat is "experimental" in Optuna
+            warnings.simplefilter("ignore", optuna.exceptions.ExperimentalWarning)
+            return optuna.storages.RDBStorage(storage, heartbeat_interval=heartbeat_interval,
+                                              grace_period=grace_period)
+
+    try:
+        if not storage.startswith("postgresql"):
+            return rdb_storage()
+        engine = sqlalchemy.create_engine(storage)
+        try:
+            with engine.connect() as connection:
+                connection.execute(sqlalchemy.text("SELECT pg_advisory_lock(7355608)"))
+                try:
+                    return rdb_storage()
+                finally:
+                    connection.execute(sqlalchemy.text("SELECT pg_advisory_unlock(7355608)"))
+        finally:
+            engine.dispose()
+    except ModuleNotFoundError as err:
+        raise ValueError(f"Could not open the Optuna storage {storage!r}: its database "
+                         f"driver is missing ({err}); for PostgreSQL install "
+                         "skmlp[postgresql].") from err
+    except (sqlalchemy.exc.ArgumentError, sqlalchemy.exc.OperationalError,
+            sqlalchemy.exc.NoSuchModuleError, ValueError) as err:
+        raise ValueError(f"Could not open the Optuna storage {storage!r}: "
+                         f"{str(err).splitlines()[0]}") from err
+
+
+# -- one trial ----------------------------------------------------------------------------
+
+class _TrialFailed(Exception):
+    """A trial's fit raised; Optuna records the trial as failed and goes on."""
+
+
+class _SurplusTrial(Exception):
+    """The study already holds n_trials finished or running trials."""
+
+
+class _ReportEpochScore(Callback):
+    """Report the validation score after each epoch, and prune bad trials."""
+
+    def __init__(self, trial, model, X_valid, y_valid, scorer):
+        self.trial = trial
+        self.model = model
+        self.X_valid = X_valid
+        self.y_valid = y_valid
+        self.scorer = scorer
+
+    def on_epoch_end(self, net, **kwargs):
+        epoch = len(net.history) - 1
+        self.trial.report(self.scorer(self.model, self.X_valid, self.y_valid), epoch)
+        if self.trial.should_prune():
+            raise optuna.TrialPruned(f"pruned at epoch {epoch} of the first fold")
+
+
+def _final_step(model):
+    return model.steps[-1][1] if hasattr(model, "steps") else model
+
+
+def _set_final_callbacks(model, callbacks):
+    final = _final_step(model)
+    final.set_params(callbacks=list(final.callbacks or []) + callbacks)
+
+
+class _Objective:
+    """Cross-validated score of one trial's parameters (picklable for workers)."""
+
+    def __init__(self, estimator, space, X, y, splits, scorers, refit_metric, fit_params,
+                 error_score, n_trials, prune):
+        self.estimator = estimator
+        self.space = space
+        self.X, self.y = X, y
+        self.splits = splits
+        self.scorers = scorers
+        self.refit_metric = refit_metric
+        self.fit_params = fit_params
+        self.error_score = error_score
+        self.n_trials = n_trials
+        self.prune = prune
+
+    def __call__(self, trial):
+        trial.set_user_attr("worker", f"{socket.gethostname()}:{os.getpid()}")
+        ahead = [t for t in trial.study.get_trials(deepcopy=False,
+                                                    states=_FINISHED + (
+                                                        optuna.trial.TrialState.RUNNING,))
+                 if t.number < trial.number]
+        if len(ahead) >= self.n_trials:
+            trial.study.stop()
+            raise _SurplusTrial("the study already holds n_trials trials")
+        params = _suggest(trial, self.space)
+        trial.set_user_attr("estimator_params", params)
+        scores, fit_times, score_times = {}, [], []
+        for fold, (train, test) in enumerate(self.splits):
+            model = clone(self.estimator).set_params(**params)
+            X_test, y_test = _safe_indexing(self.X, test), _safe_indexing(self.y, test)
+            if self.prune and fold == 0 and isinstance(_final_step(model), BaseMLP):
+                _set_final_callbacks(model, [("optuna_report", _ReportEpochScore(
+                    trial, model, X_test, y_test, self._refit_scorer))])
+            fold_params = _check_method_params(self.X, self.fit_params, train)
+            start = time.perf_counter()
+            try:
+                with warnings.catch_warnings():
+                    warnings.simplefilter("ignore")
+                    model.fit(_safe_indexing(self.X, train), _safe_indexing(self.y, train),
+                              **fold_params)
+            except optuna.TrialPruned:
+                raise
+            except Exception as err:  # noqa: BLE001 - error_score semantics
+                if self.error_score == "raise":
+                    raise
+                reason = f"{type(err).__name__}: {err}"
+                trial.set_user_attr("fail_reason", reason)
+                warnings.warn(f"Trial {trial.number} failed on fold {fold}: {reason}",
+                              FitFailedWarning)
+                raise _TrialFailed(reason) from err
+            fit_times.append(time.perf_counter() - start)
+            start = time.perf_counter()
+            for name, value in self._score(model, X_test, y_test).items():
+                scores.setdefault(name, []).append(float(value))
+            score_times.append(time.perf_counter() - start)
+        trial.set_user_attr("split_scores", scores)
+        trial.set_user_attr("fit_times", fit_times)
+        trial.set_user_attr("score_times", score_times)
+        return float(np.mean(scores[self.refit_metric]))
+
+    def _score(self, model, X, y):
+        result = self.scorers(model, X, y)
+        return result if isinstance(result, dict) else {"score": result}
+
+    def _refit_scorer(self, model, X, y):
+        return self._score(model, X, y)[self.refit_metric]
+
+
+def _finished_count(study):
+    return len(study.get_trials(deepcopy=False, states=_FINISHED))
+
+
+def _optimize(study, objective, n_trials, timeout):
+    """Run trials until the study holds ``n_trials`` finished ones (or time runs out).
+
+    Failed trials do not count; after ``n_trials`` failures in a row this
+    worker gives up rather than loop for ever.
+    """
+    failures = 0
+
+    def stop_when_done(study, trial):
+        nonlocal failures
+        failures = failures + 1 if "fail_reason" in trial.user_attrs else 0
+        if _finished_count(study) >= n_trials or failures >= n_trials:
+            study.stop()
+
+    if _finished_count(study) >= n_trials:
+        return
+    verbosity = optuna.logging.get_verbosity()
+    # Optuna logs each caught exception as a warning; failed fits already
+    # raise FitFailedWarning, and surplus trials are bookkeeping.
+    optuna.logging.set_verbosity(optuna.logging.ERROR)
+    try:
+        study.optimize(objective, timeout=timeout, callbacks=[stop_when_done],
+                       catch=(_TrialFailed, _SurplusTrial))
+    finally:
+        optuna.logging.set_verbosity(verbosity)
+
+
+def _worker(storage, study_name, sampler, pruner, objective, n_trials, timeout,
+            heartbeat_interval, grace_period):
+    """One worker process: open the shared study and work on it."""
+    storage = _open_storage(storage, heartbeat_interval, grace_period)
+    study = optuna.load_study(study_name=study_name, storage=storage, sampler=sampler,
+                              pruner=pruner)
+    _optimize(study, objective, n_trials, timeout)
+
+
+# -- the search estimator ----------------------------------------------------------------
+
+def _best_estimator_has(attr):
+    def check(self):
+        return hasattr(self.best_estimator_ if hasattr(self, "best_estimator_")
+                       else self.estimator, attr)
+    return check
+
+
+class OptunaSearchCV(MetaEstimatorMixin, BaseEstimator):
+    """Cross-validated hyperparameter search driven by an Optuna study.
+
+    Used like :class:`~sklearn.model_selection.GridSearchCV`, with a search
+    space instead of a grid. See the module docstring for how it differs
+    from optuna-integration's ``OptunaSearchCV``.
+
+    Parameters
+    ----------
+    estimator : estimator or Pipeline
+        Cloned for every fold of every trial.
+    param_distributions : dict of str -> optuna distribution, or callable
+        Either ``{"mlpclassifier__alpha": FloatDistribution(1e-5, 1, log=True),
+        ...}`` or a callable ``trial -> dict of parameters`` for conditional
+        spaces (see :func:`default_search_space`). A callable must be
+        picklable (a module-level function or class) when ``n_jobs > 1``.
+    n_trials : int, default=20
+        Finished trials (complete or pruned) the study should hold. A resumed
+        study runs only the missing ones.
+    timeout : float or None, default=None
+        Stop each worker after this many seconds.
+    cv : int, cross-validation generator or iterable, default=5
+        As in ``GridSearchCV``; stratified for classifiers. The splits are
+        drawn once and shared by every trial.
+    scoring : str, callable, list or dict, default=None
+        As in ``GridSearchCV``; several metrics need ``refit`` to name the
+        one to optimise.
+    refit : bool or str, default=True
+        Refit the best parameters on the whole data; with several metrics,
+        the metric to optimise and refit on.
+    error_score : "raise" or float, default=np.nan
+        Score of a trial whose fit raises; the trial is recorded as failed,
+        with the reason in its ``fail_reason`` user attribute, and the search
+        goes on. ``"raise"`` stops the search instead.
+    random_state : int or None, default=None
+        Seeds the default TPE sampler (worker ``i`` uses ``random_state +
+        i``).
+    n_jobs : int, default=1
+        Worker processes sharing the study.
+    storage : str, optuna storage or None, default=None
+        Where the study lives: None (in memory, or a temporary journal file
+        for ``n_jobs > 1``), ``"sqlite:///study.db"``, or
+        ``"postgresql://user@host/db"`` for workers on several machines.
+    study_name : str or None, default=None
+        Name of the study in ``storage``; an existing study of that name is
+        resumed.
+    sampler, pruner : optuna sampler and pruner, default=None
+        TPE and the median pruner by default.
+    enable_pruning : bool, default=True
+        Report per-epoch scores of the first fold so that the pruner can stop
+        bad trials (skmlp final estimators only).
+    heartbeat_interval : int, default=10
+        Seconds between a running trial's heartbeats in an RDB storage; a
+        trial silent for ``2 * heartbeat_interval`` seconds (its worker
+        died) is marked failed.
+
+    Attributes
+    ----------
+    study_ : optuna.Study
+    best_params_ : dict
+        Estimator parameters of the best trial.
+    best_score_ : float
+        Its mean cross-validated score (of the refit metric).
+    best_index_ : int
+        Its row in ``cv_results_``.
+    best_estimator_ : estimator
+        Refit on the whole data (when ``refit``).
+    cv_results_ : dict of arrays
+        One row per finished or failed trial, in ``GridSearchCV``'s format
+        (``params``, ``param_<name>``, ``split<k>_test_<metric>``,
+        ``mean_test_<metric>``, ``std_test_<metric>``,
+        ``rank_test_<metric>``, fit and score times), plus ``state`` and
+        ``trial_number``.
+    n_trials_ : int
+        Finished trials in the study.
+    refit_time_ : float
+
+    Examples
+    --------
+    >>> from optuna.distributions import FloatDistribution
+    >>> from sklearn.datasets import load_iris
+    >>> from skmlp import MLPClassifier
+    >>> from skmlp.tuning import OptunaSearchCV
+    >>> X, y = load_iris(return_X_y=True)
+    >>> search = OptunaSearchCV(
+    ...     MLPClassifier(max_iter=20, random_state=0),
+    ...     {"alpha": FloatDistribution(1e-4, 1.0, log=True)},
+    ...     n_trials=3, cv=3, random_state=0).fit(X, y)
+    >>> sorted(search.best_params_), search.n_trials_
+    (['alpha'], 3)
+    """
+
+    _parameter_constraints: dict = {
+        "estimator": [object],
+        "param_distributions": [dict, callable],
+        "n_trials": [Interval(Integral, 1, None, closed="left")],
+        "timeout": [Interval(Real, 0, None, closed="neither"), None],
+        "cv": ["cv_object"],
+        "scoring": [str, callable, list, tuple, dict, None],
+        "refit": ["boolean", str],
+        "error_score": [StrOptions({"raise"}), Real],
+        "random_state": [Interval(Integral, 0, None, closed="left"), None],
+        "n_jobs": [Interval(Integral, 1, None, closed="left")],
+        "storage": [str, object, None],
+        "study_name": [str, None],
+        "sampler": [object, None],
+        "pruner": [object, None],
+        "enable_pruning": ["boolean"],
+        "heartbeat_interval": [Interval(Integral, 1, None, closed="left")],
+    }
+
+    def __init__(self, estimator, param_distributions, *, n_trials=20, timeout=None, cv=5,
+                 scoring=None, refit=True, error_score=np.nan, random_state=None, n_jobs=1,
+                 storage=None, study_name=None, sampler=None, pruner=None,
+                 enable_pruning=True, heartbeat_interval=10):
+        self.estimator = estimator
+        self.param_distributions = param_distributions
+        self.n_trials = n_trials
+        self.timeout = timeout
+        self.cv = cv
+        self.scoring = scoring
+        self.refit = refit
+        self.error_score = error_score
+        self.random_state = random_state
+        self.n_jobs = n_jobs
+        self.storage = storage
+        self.study_name = study_name
+        self.sampler = sampler
+        self.pruner = pruner
+        self.enable_pruning = enable_pruning
+        self.heartbeat_interval = heartbeat_interval
+
+    def _sampler(self, worker=0):
+        if self.sampler is not None:
+            return self.sampler
+        seed = None if self.random_state is None else self.random_state + worker
+        return optuna.samplers.TPESampler(seed=seed)
+
+    def _pruner(self):
+        return self.pruner if self.pruner is not None else optuna.pruners.MedianPruner(
+            n_startup_trials=5, n_warmup_steps=5)
+
+    def _refit_metric(self, scorers):
+        multimetric = not callable(self.scoring) and isinstance(self.scoring,
+                                                                (list, tuple, dict))
+        if not multimetric:
+            return "score"
+        if not isinstance(self.refit, str):
+            raise ValueError("With several metrics in scoring, refit must name the one to "
+                             "optimise, e.g. refit='f1_macro'.")
+        return self.refit
+
+    def fit(self, X, y=None, **fit_params):
+        """Run the study, then refit the best parameters on all of ``X, y``.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+        y : array-like of shape (n_samples,), default=None
+        **fit_params : dict
+            Passed to the estimator's ``fit``; sample-aligned arrays (such as
+            ``sample_weight``) are split with the folds.
+
+        Returns
+        -------
+        self : object
+        """
+        self._validate_params()
+        _check_space_names(self.estimator, self.param_distributions, self.random_state)
+        X, y = indexable(X, y)
+        cv = check_cv(self.cv, y, classifier=is_classifier(self.estimator))
+        splits = list(cv.split(X, y))
+        scorers = check_scoring(self.estimator, self.scoring)
+        refit_metric = self._refit_metric(scorers)
+        objective = _Objective(self.estimator, self.param_distributions, X, y, splits,
+                               scorers, refit_metric, fit_params, self.error_score,
+                               self.n_trials, self.enable_pruning)
+        grace = 2 * self.heartbeat_interval
+        with tempfile.TemporaryDirectory() as tmp:
+            storage = self.storage
+            if storage is None and self.n_jobs > 1:
+                storage = optuna.storages.JournalStorage(
+                    optuna.storages.journal.JournalFileBackend(os.path.join(tmp, "journal")))
+            opened = _open_storage(storage, self.heartbeat_interval, grace)
+            study_name = self.study_name or f"skmlp-{time.time_ns()}"
+            self.study_ = optuna.create_study(
+                storage=opened, study_name=study_name, direction="maximize",
+                sampler=self._sampler(), pruner=self._pruner(), load_if_exists=True)
+            if self.n_jobs == 1:
+                _optimize(self.study_, objective, self.n_trials, self.timeout)
+            else:
+                worker_storage = storage if isinstance(storage, str) else opened
+                Parallel(n_jobs=self.n_jobs, backend="loky")(
+                    delayed(_worker)(worker_storage, study_name, self._sampler(i),
+                                     self._pruner(), objective, self.n_trials, self.timeout,
+                                     self.heartbeat_interval, grace)
+                    for i in range(self.n_jobs))
+            if self.storage is None and self.n_jobs > 1:
+                # keep the study readable once the temporary journal is gone
+                memory = optuna.storages.InMemoryStorage()
+                optuna.copy_study(from_study_name=study_name, from_storage=opened,
+                                  to_storage=memory)
+                self.study_ = optuna.load_study(study_name=study_name, storage=memory)
+            self._set_results(refit_metric, len(splits))
+        if self.refit is not False:
+            start = time.perf_counter()
+            self.best_estimator_ = clone(self.estimator).set_params(**self.best_params_)
+            self.best_estimator_.fit(X, y, **fit_params)
+            self.refit_time_ = time.perf_counter() - start
+        return self
+
+    def _set_results(self, refit_metric, n_splits):
+        trials = [t for t in self.study_.get_trials(deepcopy=False)
+                  if t.state.is_finished()]
+        complete = [t for t in trials if t.state == optuna.trial.TrialState.COMPLETE]
+        if not complete:
+            reasons = {t.user_attrs.get("fail_reason") for t in trials} - {None}
+            raise ValueError(f"No trial completed ({len(trials)} failed or pruned). "
+                             f"Failures: {sorted(reasons) or 'none'}.")
+        self.n_trials_ = sum(t.state in _FINISHED for t in trials)
+        metrics = sorted({m for t in complete for m in t.user_attrs["split_scores"]})
+        results = {"trial_number": np.array([t.number for t in trials]),
+                   "state": np.array([t.state.name for t in trials]),
+                   "params": [t.user_attrs.get("estimator_params", {}) for t in trials]}
+        for name in sorted({n for p in results["params"] for n in p}):
+            results[f"param_{name}"] = np.ma.masked_array(
+                [p.get(name) for p in results["params"]],
+                mask=[name not in p for p in results["params"]], dtype=object)
+        for kind in ("fit", "score"):
+            times = [t.user_attrs.get(f"{kind}_times", [np.nan]) for t in trials]
+            results[f"mean_{kind}_time"] = np.array([np.mean(v) for v in times])
+            results[f"std_{kind}_time"] = np.array([np.std(v) for v in times])
+        fallback = {"FAIL": self.error_score, "PRUNED": np.nan}
+        for metric in metrics:
+            splits = np.array([
+                t.user_attrs["split_scores"][metric] if t.state.name == "COMPLETE"
+                else [fallback.get(t.state.name, np.nan)] * n_splits for t in trials],
+                dtype=float)
+            for k in range(n_splits):
+                results[f"split{k}_test_{metric}"] = splits[:, k]
+            mean = splits.mean(axis=1)
+            results[f"mean_test_{metric}"] = mean
+            results[f"std_test_{metric}"] = splits.std(axis=1)
+            order = np.argsort(-np.nan_to_num(mean, nan=-np.inf), kind="stable")
+            rank = np.empty(len(mean), dtype=np.int32)
+            rank[order] = np.arange(1, len(mean) + 1)
+            results[f"rank_test_{metric}"] = rank
+        self.cv_results_ = results
+        best = self.study_.best_trial
+        self.best_index_ = int(np.flatnonzero(results["trial_number"] == best.number)[0])
+        self.best_params_ = best.user_attrs["estimator_params"]
+        self.best_score_ = float(np.mean(best.user_attrs["split_scores"][refit_metric]))
+        self.scorer_ = check_scoring(self.estimator, self.scoring)
+        self.multimetric_ = refit_metric != "score"
+
+    # -- delegation to the refit estimator ---------------------------------------------
+
+    @available_if(_best_estimator_has("predict"))
+    def predict(self, X):
+        """Predict with the refit best estimator."""
+        check_is_fitted(self, "best_estimator_")
+        return self.best_estimator_.predict(X)
+
+    @available_if(_best_estimator_has("predict_proba"))
+    def predict_proba(self, X):
+        """Class probabilities from the refit best estimator."""
+        check_is_fitted(self, "best_estimator_")
+        return self.best_estimator_.predict_proba(X)
+
+    @available_if(_best_estimator_has("decision_function"))
+    def decision_function(self, X):
+        """Decision function of the refit best estimator."""
+        check_is_fitted(self, "best_estimator_")
+        return self.best_estimator_.decision_function(X)
+
+    @available_if(_best_estimator_has("transform"))
+    def transform(self, X):
+        """Transform with the refit best estimator."""
+        check_is_fitted(self, "best_estimator_")
+        return self.best_estimator_.transform(X)
+
+    def score(self, X, y=None):
+        """Score of the refit best estimator, with ``scoring`` (its refit metric)."""
+        check_is_fitted(self, "best_estimator_")
+        result = self.scorer_(self.best_estimator_, X, y)
+        return result[self.refit] if isinstance(result, dict) else result
+
+    @property
+    def classes_(self):
+        """Classes of the refit best estimator."""
+        check_is_fitted(self, "best_estimator_")
+        return self.best_estimator_.classes_
+

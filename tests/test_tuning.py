@@ -1,0 +1,230 @@
+"""OptunaSearchCV: search semantics, pruning, persistence and shared studies."""
+
+import os
+import signal
+import subprocess
+import sys
+import time
+import uuid
+from pathlib import Path
+
+import numpy as np
+import optuna
+import pandas as pd
+import pytest
+from optuna.distributions import CategoricalDistribution, FloatDistribution
+from sklearn.base import clone
+from sklearn.model_selection import StratifiedKFold, cross_val_score
+from sklearn.pipeline import make_pipeline
+from sklearn.preprocessing import StandardScaler
+from sklearn.utils._param_validation import InvalidParameterError
+
+from skmlp import MLPClassifier, OptunaSearchCV
+from skmlp.tuning import default_search_space
+
+sys.path.insert(0, str(Path(__file__).parent))
+from search_worker import data, search  # noqa: E402
+
+WORKER = Path(__file__).parent / "search_worker.py"
+POSTGRES_URL = os.environ.get("SKMLP_TEST_POSTGRES_URL")
+
+
+@pytest.fixture(scope="module")
+def Xy():
+    return data()
+
+
+def _states(study):
+    return [t.state for t in study.get_trials(deepcopy=False)]
+
+
+def test_best_params_refit_reproduces_the_best_score(Xy):
+    X, y = Xy
+    cv = StratifiedKFold(3, shuffle=True, random_state=0)
+    found = OptunaSearchCV(MLPClassifier(max_iter=30, random_state=0),
+                           {"alpha": FloatDistribution(1e-5, 1.0, log=True)},
+                           n_trials=4, cv=cv, scoring="f1_macro", random_state=0).fit(X, y)
+    model = clone(MLPClassifier(max_iter=30, random_state=0)).set_params(**found.best_params_)
+    again = cross_val_score(model, X, y, cv=cv, scoring="f1_macro").mean()
+    assert again == pytest.approx(found.best_score_, abs=1e-12)
+    assert found.predict(X).shape == (len(X),)
+    assert found.predict_proba(X).shape == (len(X), 3)
+    assert found.score(X, y) > 0.5
+    np.testing.assert_array_equal(found.classes_, [0, 1, 2])
+
+
+def test_cv_results_have_grid_search_format_with_several_metrics(Xy):
+    X, y = Xy
+    found = OptunaSearchCV(MLPClassifier(max_iter=10, random_state=0),
+                           {"alpha": FloatDistribution(1e-5, 1.0, log=True)},
+                           n_trials=3, cv=2, scoring=["accuracy", "f1_macro"],
+                           refit="f1_macro", random_state=0).fit(X, y)
+    table = pd.DataFrame(found.cv_results_)
+    assert len(table) == 3
+    for column in ["params", "param_alpha", "mean_fit_time", "split0_test_accuracy",
+                   "split1_test_f1_macro", "mean_test_f1_macro", "std_test_accuracy",
+                   "rank_test_f1_macro", "state", "trial_number"]:
+        assert column in table, column
+    assert table.loc[found.best_index_, "rank_test_f1_macro"] == 1
+    assert found.best_score_ == table["mean_test_f1_macro"].max()
+    with pytest.raises(ValueError, match="refit must name"):
+        OptunaSearchCV(MLPClassifier(), {}, scoring=["accuracy", "f1_macro"]).fit(X, y)
+
+
+def test_seeded_search_is_reproducible(Xy):
+    X, y = Xy
+    space = default_search_space(MLPClassifier())
+    results = [OptunaSearchCV(MLPClassifier(max_iter=5, random_state=0), space, n_trials=4,
+                              cv=2, random_state=3, refit=False).fit(X, y)
+               for _ in range(2)]
+    assert results[0].best_params_ == results[1].best_params_
+    assert results[0].best_score_ == results[1].best_score_
+
+
+def test_nested_pipeline_parameters_and_default_space(Xy):
+    X, y = Xy
+    pipe = make_pipeline(StandardScaler(), MLPClassifier(max_iter=5, random_state=0))
+    found = OptunaSearchCV(pipe, default_search_space(pipe), n_trials=3, cv=2,
+                           random_state=0).fit(X, y)
+    assert all(name.startswith("mlpclassifier__") for name in found.best_params_)
+    assert isinstance(found.best_params_["mlpclassifier__hidden_layer_sizes"], (tuple, list))
+
+
+def test_pruning_stops_bad_trials_and_counts_them(Xy):
+    X, y = Xy
+    space = {"learning_rate_init": CategoricalDistribution([1e-7, 3e-3])}
+    found = OptunaSearchCV(
+        MLPClassifier(max_iter=30, n_iter_no_change=100, random_state=0), space,
+        n_trials=10, cv=3, random_state=0,
+        pruner=optuna.pruners.MedianPruner(n_startup_trials=2, n_warmup_steps=3)).fit(X, y)
+    states = _states(found.study_)
+    assert optuna.trial.TrialState.PRUNED in states
+    assert found.n_trials_ == 10
+    assert found.best_params_ == {"learning_rate_init": 3e-3}
+
+
+def test_sample_weight_is_split_with_the_folds(Xy):
+    X, y = Xy
+    weight = np.where(y == 2, 5.0, 1.0)
+    found = OptunaSearchCV(MLPClassifier(max_iter=5, random_state=0),
+                           {"alpha": FloatDistribution(1e-4, 1.0, log=True)}, n_trials=2,
+                           cv=3, random_state=0).fit(X, y, sample_weight=weight)
+    assert found.n_trials_ == 2
+
+
+def test_diverging_trial_is_recorded_as_failed_and_the_search_goes_on(Xy):
+    X, y = Xy
+    space = {"learning_rate_init": CategoricalDistribution([1e30, 1e-3])}
+    with pytest.warns(Warning, match="diverged"):
+        found = OptunaSearchCV(MLPClassifier(solver="sgd", max_iter=5, random_state=0),
+                               space, n_trials=3, cv=2, random_state=0,
+                               enable_pruning=False).fit(X, y)
+    failed = [t for t in found.study_.get_trials() if t.state.name == "FAIL"]
+    assert failed and "diverged" in failed[0].user_attrs["fail_reason"]
+    assert found.n_trials_ == 3
+    assert np.isnan(found.cv_results_["mean_test_score"][found.cv_results_["state"] == "FAIL"]
+                    ).all()
+
+
+def test_unknown_parameters_fail_before_any_trial(Xy):
+    X, y = Xy
+    with pytest.raises(ValueError, match=r"\['alhpa'\].*Valid parameters: .*'alpha'"):
+        OptunaSearchCV(MLPClassifier(), {"alhpa": FloatDistribution(0.1, 1.0)}).fit(X, y)
+
+    def space(trial):
+        return {"mlp__dropout": trial.suggest_float("dropout", 0, 0.5)}
+
+    with pytest.raises(ValueError, match=r"\['mlp__dropout'\]"):
+        OptunaSearchCV(make_pipeline(StandardScaler(), MLPClassifier()), space).fit(X, y)
+
+
+@pytest.mark.parametrize("params", [{"n_trials": 0}, {"timeout": -1.0}])
+def test_invalid_budgets_are_rejected(Xy, params):
+    with pytest.raises(InvalidParameterError):
+        OptunaSearchCV(MLPClassifier(), {}, **params).fit(*Xy)
+
+
+@pytest.mark.parametrize("url", ["notadialect://x", "postgresql://nobody@127.0.0.1:1/none"])
+def test_bad_storage_urls_fail_clearly(Xy, url):
+    with pytest.raises(ValueError, match="Could not open the Optuna storage"):
+        search(url, "s", 2).fit(*Xy)
+
+
+def test_two_worker_processes_share_one_study_exactly(Xy):
+    found = search(None, None, 6, max_iter=10, n_jobs=2, random_state=0).fit(*Xy)
+    trials = found.study_.get_trials()
+    assert found.n_trials_ == 6
+    assert sum(t.state.name == "COMPLETE" for t in trials) == 6
+    assert len({t.user_attrs["worker"] for t in trials}) == 2
+
+
+def test_sqlite_study_resumes_after_sigkill(tmp_path, Xy):
+    url = f"sqlite:///{tmp_path / 'study.db'}"
+    worker = subprocess.Popen([sys.executable, str(WORKER), url, "resume", "8", "150"],
+                              stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    deadline = time.time() + 120
+    study = None
+    while time.time() < deadline:
+        time.sleep(0.3)
+        try:
+            study = optuna.load_study(study_name="resume", storage=url)
+        except KeyError:
+            continue
+        states = [t.state.name for t in study.get_trials()]
+        if states.count("COMPLETE") >= 2 and states[-1] == "RUNNING":
+            break
+    else:
+        worker.kill()
+        pytest.fail("the worker never reached a running third trial")
+    worker.send_signal(signal.SIGKILL)
+    worker.wait()
+    completed_before = [t.number for t in study.get_trials() if t.state.name == "COMPLETE"]
+    interrupted = [t.number for t in study.get_trials() if t.state.name == "RUNNING"]
+    assert len(interrupted) == 1
+    time.sleep(2.5)  # longer than the grace period of 2 heartbeats of 1 s
+
+    found = search(url, "resume", 8, max_iter=150, heartbeat_interval=1).fit(*Xy)
+    trials = {t.number: t for t in found.study_.get_trials()}
+    assert sum(t.state.name == "COMPLETE" for t in trials.values()) == 8
+    assert trials[interrupted[0]].state.name == "FAIL"
+    assert all(trials[n].state.name == "COMPLETE" for n in completed_before)
+    assert not any(t.state.name == "RUNNING" for t in trials.values())
+
+
+def _fresh_postgres_database():
+    import sqlalchemy
+
+    name = f"skmlp_{uuid.uuid4().hex[:12]}"
+    engine = sqlalchemy.create_engine(POSTGRES_URL, isolation_level="AUTOCOMMIT")
+    with engine.connect() as connection:
+        connection.execute(sqlalchemy.text(f"CREATE DATABASE {name}"))
+    engine.dispose()
+    return POSTGRES_URL.rsplit("/", 1)[0] + "/" + name
+
+
+@pytest.mark.postgres
+@pytest.mark.skipif(POSTGRES_URL is None and os.environ.get("CI") != "true",
+                    reason="set SKMLP_TEST_POSTGRES_URL to a PostgreSQL server "
+                           "(.ci/run starts one)")
+def test_postgresql_study_shared_by_two_workers_started_together(Xy):
+    assert POSTGRES_URL, "CI must export SKMLP_TEST_POSTGRES_URL (see .ci/run)"
+    url = _fresh_postgres_database()  # both workers create the schema at once
+    workers = [subprocess.Popen([sys.executable, str(WORKER), url, "shared", "8"],
+                                stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+               for _ in range(2)]
+    for worker in workers:
+        _, err = worker.communicate(timeout=300)
+        assert worker.returncode == 0, err.decode()[-2000:]
+    study = optuna.load_study(study_name="shared", storage=url)
+    trials = study.get_trials()
+    complete = [t for t in trials if t.state.name == "COMPLETE"]
+    assert len(complete) == 8
+    assert len({t.number for t in trials}) == len(trials)
+    assert len({t.user_attrs["worker"] for t in complete}) == 2
+
+    found = search(url, "shared", 8).fit(*Xy)  # no trial left to run: collects results
+    assert len(found.study_.get_trials()) == len(trials)
+    cv = StratifiedKFold(3)
+    model = MLPClassifier(max_iter=40, random_state=0).set_params(**found.best_params_)
+    again = cross_val_score(model, *Xy, cv=cv, scoring="f1_macro").mean()
+    assert again == pytest.approx(found.best_score_, abs=1e-12)
