@@ -11,7 +11,6 @@ Ratios are against scikit-learn measured in the same run.
 
 import argparse
 import json
-import resource
 import subprocess
 import sys
 import tempfile
@@ -104,13 +103,18 @@ FITTERS = {"sklearn": _fit_sklearn, "skmlp": _fit_skmlp, "skorch": _fit_skorch,
            "minimal": _fit_minimal}
 
 
-def time_fit(name, X, y, hidden, epochs):
-    """Seconds per epoch, training accuracy, and the fitted predict function."""
+def train(name, X, y, hidden, epochs):
+    """Fit implementation ``name``; return the seconds it took and its predict."""
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", ConvergenceWarning)
         start = time.perf_counter()
         _, predict = FITTERS[name](X, y, hidden, epochs)
-        seconds = time.perf_counter() - start
+        return time.perf_counter() - start, predict
+
+
+def time_fit(name, X, y, hidden, epochs):
+    """Seconds per epoch, training accuracy, and the fitted predict function."""
+    seconds, predict = train(name, X, y, hidden, epochs)
     accuracy = float(np.mean(predict(X) == y))
     return seconds / epochs, accuracy, predict
 
@@ -133,22 +137,35 @@ def single_row_latency(predict, X, calls=300):
     return float(np.median(times))
 
 
-def peak_memory_mb(name, X, y, hidden, epochs):
-    """Extra peak RSS of one fit over the data already in memory, in a fresh process.
+def _status_mb(field):
+    with open("/proc/self/status") as status:
+        line = next(line for line in status if line.startswith(field + ":"))
+    return int(line.split()[1]) / 1024
 
-    The data is handed over as .npy files, so that generating it does not
-    set the process's high-water mark.
+
+def measure_fit_memory(name, X, y, hidden, epochs):
+    """Peak resident memory during one fit, above the memory held before it (Linux).
+
+    The process's high-water mark is reset just before the fit (writing 5 to
+    /proc/self/clear_refs), so earlier peaks such as loading the data do not
+    hide the fit's own.
     """
+    warm_up(name)
+    before = _status_mb("VmRSS")
+    with open("/proc/self/clear_refs", "w") as clear:
+        clear.write("5")
+    train(name, X, y, hidden, epochs)
+    return _status_mb("VmHWM") - before
+
+
+def peak_memory_mb(name, X, y, hidden, epochs):
+    """:func:`measure_fit_memory` in a fresh process, the data handed over as .npy."""
     with tempfile.TemporaryDirectory() as tmp:
         np.save(f"{tmp}/X.npy", X)
         np.save(f"{tmp}/y.npy", y)
-        code = ("import json, resource, numpy as np; from benchmarks.speed import *;"
+        code = ("import json, numpy as np; from benchmarks.speed import measure_fit_memory;"
                 f"X = np.load('{tmp}/X.npy'); y = np.load('{tmp}/y.npy');"
-                f"warm_up({name!r});"
-                "before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss;"
-                f"time_fit({name!r}, X, y, {hidden!r}, {epochs});"
-                "after = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss;"
-                "print(json.dumps((after - before) / 1024))")
+                f"print(json.dumps(measure_fit_memory({name!r}, X, y, {hidden!r}, {epochs})))")
         out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
                              check=True)
     return json.loads(out.stdout.strip().splitlines()[-1])

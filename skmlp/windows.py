@@ -138,7 +138,10 @@ class SlidingWindows(TransformerMixin, BaseEstimator):
         X : array-like or pandas object, default=None
             The series itself; with a pandas index the result is a Series
             on that index.
-        reduce : {"min", "max", "mean"}, default="min"
+        reduce : {"min", "max", "mean", "last"}, default="min"
+            ``"last"`` gives each window's value to the sample that ends it
+            (the moment an online detector would raise the alarm) and NaN
+            to the first ``window - 1`` samples.
 
         Returns
         -------
@@ -160,7 +163,10 @@ class SlidingWindows(TransformerMixin, BaseEstimator):
         starts = np.arange(n_windows) * self.step
         covered = (starts[:, None] + np.arange(self.window)).ravel()
         values = np.repeat(scores, self.window)
-        if reduce == "mean":
+        if reduce == "last":
+            per_sample = np.full(n_samples, np.nan)
+            per_sample[starts + self.window - 1] = scores
+        elif reduce == "mean":
             total = np.bincount(covered, weights=values, minlength=n_samples)
             count = np.bincount(covered, minlength=n_samples)
             with np.errstate(invalid="ignore"):
@@ -171,7 +177,7 @@ class SlidingWindows(TransformerMixin, BaseEstimator):
             ufunc.at(per_sample, covered, values)
             per_sample[~np.isin(np.arange(n_samples), covered)] = np.nan
         else:
-            raise ValueError(f"reduce must be 'min', 'max' or 'mean', got {reduce!r}.")
+            raise ValueError(f"reduce must be 'min', 'max', 'mean' or 'last', got {reduce!r}.")
         if X is not None and hasattr(X, "index"):
             return pd.Series(per_sample, index=X.index)
         return per_sample

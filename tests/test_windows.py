@@ -47,6 +47,12 @@ def test_window_scores_map_back_to_the_samples_they_cover(reduce, expected):
     assert got[0] == expected[0] and got[1] == expected[1]
 
 
+def test_last_gives_each_window_value_to_the_sample_that_ends_it():
+    windows = SlidingWindows(window=3, step=2).fit(np.zeros(7))
+    got = windows.window_scores_to_samples([1.0, 2.0, 3.0], n_samples=7, reduce="last")
+    np.testing.assert_array_equal(got, [np.nan, np.nan, 1.0, np.nan, 2.0, np.nan, 3.0])
+
+
 def test_window_longer_than_the_series_is_rejected():
     with pytest.raises(ValueError, match="window=30 is longer than the series"):
         SlidingWindows(window=30).fit(np.arange(20.0))
