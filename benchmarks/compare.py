@@ -12,11 +12,9 @@ beside it.
 
 import argparse
 import csv
-import shutil
 import sys
 import time
 import warnings
-from datetime import datetime
 from pathlib import Path
 
 import numpy as np
@@ -26,6 +24,7 @@ from tqdm.auto import tqdm
 
 from skmlp.reporting import classification_scores, regression_scores
 
+from ._results import publish, results_folder, stamped
 from .models import MODELS, build
 from .tasks import TASKS
 
@@ -59,19 +58,6 @@ def parse_args(argv):
     return parser.parse_args(argv)
 
 
-def results_folder(args):
-    mode = "full" if args.full else ("scenarios" if args.scenario else "quick")
-    name = args.run or f"{mode}-{datetime.now():%Y%m%d-%H%M%S}"
-    folder = args.out / name
-    if folder.exists():
-        if not args.overwrite:
-            raise SystemExit(f"{folder} exists; pass --overwrite to replace it, or choose "
-                             "another --run name.")
-        shutil.rmtree(folder)
-    folder.mkdir(parents=True)
-    return folder
-
-
 def run_comparison(args, folder):
     n_splits, n_repeats = (5, 3) if args.full else (3, 1)
     tasks = [TASKS[name] for name in (args.datasets or TASKS)]
@@ -84,6 +70,7 @@ def run_comparison(args, folder):
                                                        or args.models)]
         plans.append((task, X, y, folds, models))
     total = sum(len(folds) * len(models) for _, _, _, folds, models in plans)
+    _warm_up_torch()
     rows = []
     with open(folder / "folds.csv", "w", newline="") as handle, \
             tqdm(total=total, unit="fit", desc="benchmark") as bar:
@@ -103,6 +90,17 @@ def run_comparison(args, folder):
                     rows.append(row)
                     bar.update()
     return pd.DataFrame(rows)
+
+
+def _warm_up_torch():
+    """Pay torch's one-off costs (its first optimizer imports the compiler stack,
+    about 1.5 s) before timing, so that they are not billed to the first fold."""
+    import skmlp
+    from sklearn.datasets import make_classification
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        skmlp.MLPClassifier(max_iter=1).fit(*make_classification(n_samples=50, random_state=0))
 
 
 def _all_columns(first_row):
@@ -132,6 +130,21 @@ def evaluate(name, task, X, y, train, test, seed):
         scores = regression_scores(y_test, y_pred)
     return {**scores.to_dict(), "fit_seconds": fit_seconds,
             "predict_seconds": predict_seconds}
+
+
+def overview(folds):
+    """One line per task: the primary metric (mean ± std over folds) and fit seconds."""
+    rows = []
+    for task_name, rows_of_task in folds.groupby("task", sort=False):
+        kind = rows_of_task["kind"].iloc[0]
+        primary, _ = PRIMARY[kind]
+        stats = rows_of_task.groupby("model", sort=False).agg(
+            mean=(primary, "mean"), std=(primary, lambda s: s.std(ddof=0)),
+            fit=("fit_seconds", "mean"))
+        rows.append({"task": f"{task_name} ({primary})",
+                     **{model: f"{r['mean']:.3f} ± {r['std']:.3f} ({r['fit']:.1f} s)"
+                        for model, r in stats.iterrows()}})
+    return pd.DataFrame(rows).set_index("task").fillna("").to_markdown()
 
 
 def summarise(folds):
@@ -199,7 +212,8 @@ def plot_comparison(folds, folder):
 
 def main(argv=None):
     args = parse_args(sys.argv[1:] if argv is None else argv)
-    folder = results_folder(args)
+    mode = "full" if args.full else ("scenarios" if args.scenario else "quick")
+    folder = results_folder(args.out, args.run or stamped(mode), args.overwrite)
     if args.scenario:
         from .scenarios import run_scenarios
 
@@ -208,8 +222,8 @@ def main(argv=None):
         folds = run_comparison(args, folder)
         plot_comparison(folds, folder)
         verdict = quality_verdict(folds)
-        report = summarise(folds) + ("\n### Quality bar\n\n" + verdict + "\n" if verdict else "")
-    (folder / "summary.md").write_text(report)
-    print(report)
-    print(f"Results in {folder}/")
+        report = ("### Overview: mean ± std over folds (mean fit seconds)\n\n"
+                  + overview(folds) + "\n\n" + summarise(folds)
+                  + ("\n### Quality bar\n\n" + verdict + "\n" if verdict else ""))
+    publish(folder, report)
     return 0

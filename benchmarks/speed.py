@@ -16,7 +16,6 @@ import sys
 import tempfile
 import time
 import warnings
-from datetime import datetime
 from pathlib import Path
 
 import numpy as np
@@ -29,7 +28,10 @@ from sklearn.neural_network import MLPRegressor as SklearnRegressor
 from skorch import NeuralNetClassifier
 
 from skmlp import MLPClassifier, MLPRegressor
+from skmlp._runtime import thread_budget
 from skmlp.modules import MLP
+
+from ._results import publish, results_folder, stamped
 
 N_FEATURES, N_CLASSES, BATCH, LR = 20, 3, 200, 1e-3
 IMPLEMENTATIONS = ("sklearn", "skmlp", "skorch", "minimal")
@@ -76,20 +78,25 @@ def _fit_skorch(X, y, hidden, epochs):
 
 
 def _fit_minimal(X, y, hidden, epochs):
-    """The floor: whole data as one tensor, a permutation per epoch, slicing."""
+    """The floor: whole data as one tensor, a permutation per epoch, slicing.
+
+    It runs under skmlp's thread policy, so that its ratio to skmlp measures
+    skmlp's overhead rather than a difference in threading.
+    """
     torch.manual_seed(0)
     module = _mlp_module(hidden)
     optimizer = torch.optim.Adam(module.parameters(), lr=LR, fused=True)
     X_t, y_t = torch.from_numpy(X), torch.from_numpy(y)
-    for _ in range(epochs):
-        order = torch.randperm(len(X_t))
-        X_e, y_e = X_t[order], y_t[order]
-        for lo in range(0, len(X_t), BATCH):
-            optimizer.zero_grad(set_to_none=True)
-            loss = torch.nn.functional.cross_entropy(module(X_e[lo:lo + BATCH]),
-                                                     y_e[lo:lo + BATCH])
-            loss.backward()
-            optimizer.step()
+    with thread_budget(BATCH, hidden):
+        for _ in range(epochs):
+            order = torch.randperm(len(X_t))
+            X_e, y_e = X_t[order], y_t[order]
+            for lo in range(0, len(X_t), BATCH):
+                optimizer.zero_grad(set_to_none=True)
+                loss = torch.nn.functional.cross_entropy(module(X_e[lo:lo + BATCH]),
+                                                         y_e[lo:lo + BATCH])
+                loss.backward()
+                optimizer.step()
 
     def predict(X_new):
         with torch.inference_mode():
@@ -253,8 +260,7 @@ def main(argv=None):
     parser.add_argument("--memory-rows", type=int, default=1_000_000)
     parser.add_argument("--out", type=Path, default=Path("results"))
     args = parser.parse_args(argv)
-    folder = args.out / f"speed-{datetime.now():%Y%m%d-%H%M%S}"
-    folder.mkdir(parents=True)
+    folder = results_folder(args.out, stamped("speed"))
     classification = with_ratios(run(args.sizes, args.deep_rows, args.memory_rows),
                                  ["rows", "hidden"])
     regression = with_ratios(run_regression(), ["rows"])
@@ -264,9 +270,7 @@ def main(argv=None):
               "### Classifier\n\n" + classification.round(4).to_markdown(index=False) +
               "\n\n### Regressor (100k rows)\n\n" + regression.round(4).to_markdown(index=False)
               + "\n")
-    (folder / "speed.md").write_text(report)
-    print(report)
-    print(f"Results in {folder}/")
+    publish(folder, report)
     return 0
 
 

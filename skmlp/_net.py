@@ -90,11 +90,6 @@ class TabularNet(NeuralNet):
         self.trained_params_ = [p for group in groups for p in group["params"]]
         return self
 
-    def get_dataset(self, X, y=None):
-        if isinstance(X, TensorData):
-            return X
-        return TensorData(as_tensor(X, self.device))
-
     def get_iterator(self, dataset, training=False):
         if training:
             return TensorBatches(dataset, min(self.batch_size, len(dataset)),

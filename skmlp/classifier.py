@@ -61,9 +61,11 @@ class MLPClassifier(ClassifierMixin, BaseMLP):
     >>> from sklearn.preprocessing import StandardScaler
     >>> X, y = load_yeast(return_X_y=True)
     >>> clf = make_pipeline(StandardScaler(),
-    ...                     MLPClassifier(max_iter=20, random_state=0))
-    >>> clf.fit(X, y).predict(X.iloc[:3]).tolist()
-    ['CYT', 'CYT', 'CYT']
+    ...                     MLPClassifier(max_iter=50, random_state=0)).fit(X, y)
+    >>> clf.classes_[:4].tolist()
+    ['CYT', 'ERL', 'EXC', 'ME1']
+    >>> clf.predict_proba(X.iloc[:2]).shape
+    (2, 10)
     """
 
     _parameter_constraints: dict = {

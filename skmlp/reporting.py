@@ -208,3 +208,78 @@ def plot_roc_pr_curves(estimator, X, y, axes=None):
     roc_ax.set_title("ROC (one vs rest)")
     pr_ax.set_title("Precision-recall (one vs rest)")
     return roc_ax, pr_ax
+
+
+def plot_series_anomalies(series, flags, *, scores=None, threshold=None, windows=None,
+                          axes=None):
+    """A series with its flagged points, and optionally its anomaly score.
+
+    Parameters
+    ----------
+    series : pandas.Series
+        The values, indexed by time.
+    flags : array-like of bool, shape (n_samples,)
+        Points flagged as anomalous (e.g. ``window_scores_to_samples(...) == -1``).
+    scores : array-like of shape (n_samples,), default=None
+        An anomaly score per point (higher = more anomalous); drawn on a
+        second panel with ``threshold``.
+    threshold : float, default=None
+    windows : list of (start, end), default=None
+        Labelled anomaly windows to shade (e.g. ``load_nab(...).windows``).
+    axes : sequence of matplotlib Axes, default=None
+
+    Returns
+    -------
+    axes : list of matplotlib Axes
+    """
+    import matplotlib.pyplot as plt
+
+    n_panels = 1 if scores is None else 2
+    if axes is None:
+        axes = plt.subplots(n_panels, 1, figsize=(11, 3 * n_panels), sharex=True,
+                            squeeze=False)[1][:, 0]
+    flags = np.asarray(flags, dtype=bool)
+    axes[0].plot(series.index, series.to_numpy(), linewidth=0.7, label="value")
+    axes[0].scatter(series.index[flags], series.to_numpy()[flags], color="tab:red", s=6,
+                    label="flagged", zorder=3)
+    if scores is not None:
+        axes[1].plot(series.index, scores, linewidth=0.7, color="tab:gray",
+                     label="anomaly score")
+        if threshold is not None:
+            axes[1].axhline(threshold, color="tab:red", linestyle="--", label="threshold")
+        axes[1].legend(loc="upper right")
+    for start, end in windows or []:
+        for ax in axes:
+            ax.axvspan(start, end, color="tab:orange", alpha=0.2)
+    axes[0].legend(loc="upper right")
+    return list(axes)
+
+
+def plot_search(search, params=None):
+    """Optimisation history and parameter importances of a fitted ``OptunaSearchCV``.
+
+    Uses Optuna's own matplotlib functions
+    (``plot_optimization_history``, ``plot_param_importances``).
+
+    Parameters
+    ----------
+    search : fitted skmlp.OptunaSearchCV
+    params : list of str, default=None
+        Parameters to rank; all by default.
+
+    Returns
+    -------
+    axes : tuple of two matplotlib Axes
+        ``(history_ax, importances_ax)``.
+    """
+    import warnings
+
+    from optuna.exceptions import ExperimentalWarning
+    from optuna.visualization import matplotlib as optuna_plots
+
+    check_is_fitted(search, "study_")
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ExperimentalWarning)
+        history = optuna_plots.plot_optimization_history(search.study_)
+        importances = optuna_plots.plot_param_importances(search.study_, params=params)
+    return history, importances

@@ -1,0 +1,54 @@
+"""The benchmark command line: results folders, bad names, interrupted runs."""
+
+import pandas as pd
+import pytest
+
+from benchmarks import compare
+
+
+def test_small_run_writes_fold_csv_summary_and_plots(tmp_path):
+    compare.main(["--datasets", "yeast", "--models", "sklearn", "skmlp", "--run", "small",
+                  "--out", str(tmp_path)])
+    folder = tmp_path / "small"
+    folds = pd.read_csv(folder / "folds.csv")
+    assert len(folds) == 6 and set(folds["model"]) == {"sklearn", "skmlp"}
+    assert folds["f1_macro"].between(0, 1).all() and (folds["fit_seconds"] > 0).all()
+    summary = (folder / "summary.md").read_text()
+    assert "### yeast" in summary and "wins/losses vs sklearn" in summary
+    assert "### Quality bar" in summary
+    assert (folder / "yeast.png").stat().st_size > 0
+
+
+@pytest.mark.parametrize("option, name", [("--datasets", "iris"), ("--models", "xgboost"),
+                                          ("--scenario", "dropout")])
+def test_unknown_names_list_the_valid_ones(option, name, capsys):
+    with pytest.raises(SystemExit):
+        compare.main([option, name])
+    err = capsys.readouterr().err
+    assert f"invalid choice: '{name}'" in err and "choose from" in err
+
+
+def test_existing_results_folder_needs_overwrite(tmp_path):
+    (tmp_path / "taken").mkdir()
+    (tmp_path / "taken" / "keep.txt").write_text("old results")
+    with pytest.raises(SystemExit, match="exists; pass --overwrite"):
+        compare.main(["--run", "taken", "--out", str(tmp_path)])
+    assert (tmp_path / "taken" / "keep.txt").read_text() == "old results"
+
+
+def test_interrupted_run_keeps_every_finished_fold(tmp_path, monkeypatch):
+    evaluate = compare.evaluate
+    calls = []
+
+    def interrupted(*args, **kwargs):
+        calls.append(1)
+        if len(calls) == 3:
+            raise KeyboardInterrupt
+        return evaluate(*args, **kwargs)
+
+    monkeypatch.setattr(compare, "evaluate", interrupted)
+    with pytest.raises(KeyboardInterrupt):
+        compare.main(["--datasets", "yeast", "--models", "sklearn", "--run", "cut",
+                      "--out", str(tmp_path)])
+    folds = pd.read_csv(tmp_path / "cut" / "folds.csv")
+    assert len(folds) == 2 and folds.notna()["accuracy"].all()

@@ -1,0 +1,89 @@
+"""Metric tables and plots."""
+
+import matplotlib
+
+matplotlib.use("Agg")
+
+import numpy as np  # noqa: E402
+import pandas as pd  # noqa: E402
+import pytest  # noqa: E402
+from optuna.distributions import FloatDistribution  # noqa: E402
+from sklearn.datasets import make_classification  # noqa: E402
+from sklearn.metrics import f1_score, roc_auc_score  # noqa: E402
+
+from skmlp import MLPClassifier, OptunaSearchCV  # noqa: E402
+from skmlp.reporting import (  # noqa: E402
+    classification_scores,
+    classification_summary,
+    plot_confusion_matrix,
+    plot_learning_curves,
+    plot_roc_pr_curves,
+    plot_search,
+    plot_series_anomalies,
+    regression_scores,
+)
+
+
+@pytest.fixture(scope="module")
+def fitted():
+    X, y = make_classification(n_samples=300, n_features=6, n_informative=4, n_classes=3,
+                               random_state=0)
+    labels = np.array(["a", "b", "c"])[y]
+    return MLPClassifier(max_iter=30, early_stopping=True, random_state=0).fit(X, labels), X, \
+        labels
+
+
+def test_summary_table_has_per_class_specificity_and_averages():
+    y_true = np.array(["x", "x", "y", "y", "z", "z"])
+    y_pred = np.array(["x", "y", "y", "y", "z", "x"])
+    table = classification_summary(y_true, y_pred)
+    assert list(table.index) == ["x", "y", "z", "macro avg", "weighted avg"]
+    # class x: TP=1, FP=1 (a z predicted x), TN=3 -> specificity 3/4
+    assert table.loc["x", "specificity"] == pytest.approx(0.75)
+    assert table.loc["y", "recall"] == 1.0 and table.loc["y", "precision"] == pytest.approx(2 / 3)
+    assert table.loc["macro avg", "f1"] == pytest.approx(f1_score(y_true, y_pred,
+                                                                   average="macro"))
+    assert table.loc["macro avg", "support"] == 6
+
+
+def test_scores_include_probability_metrics(fitted):
+    clf, X, y = fitted
+    scores = classification_scores(y, clf.predict(X), clf.predict_proba(X), labels=clf.classes_)
+    assert set(scores.index) == {"accuracy", "balanced_accuracy", "f1_macro", "mcc", "roc_auc",
+                                 "log_loss"}
+    assert scores["roc_auc"] == pytest.approx(
+        roc_auc_score(y, clf.predict_proba(X), multi_class="ovr"))
+    assert regression_scores([1.0, 2.0], [1.0, 4.0])["rmse"] == pytest.approx(np.sqrt(2))
+
+
+def test_plots_draw_what_they_say(fitted):
+    clf, X, y = fitted
+    ax = plot_learning_curves(clf)
+    assert [line.get_label() for line in ax.get_lines()] == ["train loss", "validation loss"]
+    assert len(ax.get_lines()[0].get_xdata()) == clf.n_iter_
+    assert plot_confusion_matrix(clf, X, y).get_title() == ""
+    roc_ax, pr_ax = plot_roc_pr_curves(clf, X, y)
+    assert len(roc_ax.get_lines()) >= 3 and len(pr_ax.get_lines()) >= 3
+
+
+def test_series_anomaly_plot_marks_flags_and_threshold():
+    index = pd.date_range("2024-01-01", periods=50, freq="h")
+    series = pd.Series(np.sin(np.arange(50)), index=index)
+    flags = np.zeros(50, dtype=bool)
+    flags[[10, 20]] = True
+    axes = plot_series_anomalies(series, flags, scores=np.arange(50.0), threshold=25.0,
+                                 windows=[(index[5], index[12])])
+    assert len(axes) == 2
+    assert axes[0].collections[0].get_offsets().shape == (2, 2)
+    assert axes[1].get_lines()[-1].get_ydata()[0] == 25.0
+
+
+def test_search_plots_use_optunas_functions():
+    X, y = make_classification(n_samples=120, random_state=0)
+    search = OptunaSearchCV(MLPClassifier(max_iter=3, random_state=0),
+                            {"alpha": FloatDistribution(1e-4, 1.0, log=True),
+                             "learning_rate_init": FloatDistribution(1e-4, 1e-2, log=True)},
+                            n_trials=4, cv=2, random_state=0).fit(X, y)
+    history, importances = plot_search(search)
+    assert "Optimization History" in history.get_title()
+    assert "Importance" in importances.get_title(loc="left")
