@@ -1,5 +1,6 @@
 """What every skmlp estimator shares: parameters -> skorch net -> fitted state."""
 
+import inspect
 import warnings
 from abc import ABCMeta, abstractmethod
 from numbers import Integral, Real
@@ -212,6 +213,17 @@ def _dropout_per_layer(dropout, n_layers):
     return tuple(float(r) for r in rates)
 
 
+def _store_init_params(estimator, arguments):
+    """Store an ``__init__``'s arguments as attributes, unchanged.
+
+    scikit-learn's contract: ``__init__`` only records its parameters; every
+    skmlp estimator lists all of them explicitly in its signature.
+    """
+    for name in inspect.signature(type(estimator).__init__).parameters:
+        if name != "self":
+            setattr(estimator, name, arguments[name])
+
+
 class BaseMLP(BaseEstimator, metaclass=ABCMeta):
     """Base class of the skmlp networks; not for direct use.
 
@@ -250,43 +262,6 @@ class BaseMLP(BaseEstimator, metaclass=ABCMeta):
         "device": [str],
         "callbacks": [list, None],
     }
-
-    @abstractmethod
-    def __init__(self, hidden_layer_sizes, activation, *, solver, alpha, l1, dropout,
-                 batch_norm, batch_size, learning_rate, learning_rate_init, lr_decay,
-                 lr_step_size, lr_patience, max_iter, shuffle, random_state, tol,
-                 verbose, warm_start, momentum, nesterovs_momentum, early_stopping,
-                 validation_fraction, beta_1, beta_2, epsilon, n_iter_no_change,
-                 device, callbacks):
-        self.hidden_layer_sizes = hidden_layer_sizes
-        self.activation = activation
-        self.solver = solver
-        self.alpha = alpha
-        self.l1 = l1
-        self.dropout = dropout
-        self.batch_norm = batch_norm
-        self.batch_size = batch_size
-        self.learning_rate = learning_rate
-        self.learning_rate_init = learning_rate_init
-        self.lr_decay = lr_decay
-        self.lr_step_size = lr_step_size
-        self.lr_patience = lr_patience
-        self.max_iter = max_iter
-        self.shuffle = shuffle
-        self.random_state = random_state
-        self.tol = tol
-        self.verbose = verbose
-        self.warm_start = warm_start
-        self.momentum = momentum
-        self.nesterovs_momentum = nesterovs_momentum
-        self.early_stopping = early_stopping
-        self.validation_fraction = validation_fraction
-        self.beta_1 = beta_1
-        self.beta_2 = beta_2
-        self.epsilon = epsilon
-        self.n_iter_no_change = n_iter_no_change
-        self.device = device
-        self.callbacks = callbacks
 
     # -- what subclasses define ------------------------------------------------
 

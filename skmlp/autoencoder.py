@@ -14,6 +14,7 @@ from ._base import (
     _FITTED_ATTRIBUTES,
     _TRAINING_PARAMETERS,
     BaseMLP,
+    _store_init_params,
     _dropout_per_layer,
     _layer_sizes,
 )
@@ -101,22 +102,7 @@ class MLPAutoencoder(OutlierMixin, TransformerMixin, BaseMLP):
                  beta_1=0.9, beta_2=0.999, epsilon=1e-8, n_iter_no_change=10,
                  decoder_layer_sizes=None, latent_dim=8, output_activation=None,
                  loss="squared_error", contamination="auto", device="cpu", callbacks=None):
-        super().__init__(
-            hidden_layer_sizes, activation, solver=solver, alpha=alpha, l1=l1,
-            dropout=dropout, batch_norm=batch_norm, batch_size=batch_size,
-            learning_rate=learning_rate, learning_rate_init=learning_rate_init,
-            lr_decay=lr_decay, lr_step_size=lr_step_size, lr_patience=lr_patience,
-            max_iter=max_iter, shuffle=shuffle, random_state=random_state, tol=tol,
-            verbose=verbose, warm_start=warm_start, momentum=momentum,
-            nesterovs_momentum=nesterovs_momentum, early_stopping=early_stopping,
-            validation_fraction=validation_fraction, beta_1=beta_1, beta_2=beta_2,
-            epsilon=epsilon, n_iter_no_change=n_iter_no_change, device=device,
-            callbacks=callbacks)
-        self.decoder_layer_sizes = decoder_layer_sizes
-        self.latent_dim = latent_dim
-        self.output_activation = output_activation
-        self.loss = loss
-        self.contamination = contamination
+        _store_init_params(self, locals())
 
     # -- training ------------------------------------------------------------------
 

@@ -13,6 +13,7 @@ from ._base import (
     _FITTED_ATTRIBUTES,
     _TRAINING_PARAMETERS,
     BaseMLP,
+    _store_init_params,
 )
 from ._losses import combined_sample_weight
 
@@ -81,18 +82,7 @@ class MLPClassifier(ClassifierMixin, BaseMLP):
                  nesterovs_momentum=True, early_stopping=False, validation_fraction=0.1,
                  beta_1=0.9, beta_2=0.999, epsilon=1e-8, n_iter_no_change=10,
                  class_weight=None, device="cpu", callbacks=None):
-        super().__init__(
-            hidden_layer_sizes, activation, solver=solver, alpha=alpha, l1=l1,
-            dropout=dropout, batch_norm=batch_norm, batch_size=batch_size,
-            learning_rate=learning_rate, learning_rate_init=learning_rate_init,
-            lr_decay=lr_decay, lr_step_size=lr_step_size, lr_patience=lr_patience,
-            max_iter=max_iter, shuffle=shuffle, random_state=random_state, tol=tol,
-            verbose=verbose, warm_start=warm_start, momentum=momentum,
-            nesterovs_momentum=nesterovs_momentum, early_stopping=early_stopping,
-            validation_fraction=validation_fraction, beta_1=beta_1, beta_2=beta_2,
-            epsilon=epsilon, n_iter_no_change=n_iter_no_change, device=device,
-            callbacks=callbacks)
-        self.class_weight = class_weight
+        _store_init_params(self, locals())
 
     # -- targets -----------------------------------------------------------------
 

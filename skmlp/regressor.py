@@ -11,6 +11,7 @@ from ._base import (
     _FITTED_ATTRIBUTES,
     _TRAINING_PARAMETERS,
     BaseMLP,
+    _store_init_params,
 )
 
 
@@ -69,18 +70,7 @@ class MLPRegressor(RegressorMixin, BaseMLP):
                  nesterovs_momentum=True, early_stopping=False, validation_fraction=0.1,
                  beta_1=0.9, beta_2=0.999, epsilon=1e-8, n_iter_no_change=10,
                  loss="squared_error", device="cpu", callbacks=None):
-        super().__init__(
-            hidden_layer_sizes, activation, solver=solver, alpha=alpha, l1=l1,
-            dropout=dropout, batch_norm=batch_norm, batch_size=batch_size,
-            learning_rate=learning_rate, learning_rate_init=learning_rate_init,
-            lr_decay=lr_decay, lr_step_size=lr_step_size, lr_patience=lr_patience,
-            max_iter=max_iter, shuffle=shuffle, random_state=random_state, tol=tol,
-            verbose=verbose, warm_start=warm_start, momentum=momentum,
-            nesterovs_momentum=nesterovs_momentum, early_stopping=early_stopping,
-            validation_fraction=validation_fraction, beta_1=beta_1, beta_2=beta_2,
-            epsilon=epsilon, n_iter_no_change=n_iter_no_change, device=device,
-            callbacks=callbacks)
-        self.loss = loss
+        _store_init_params(self, locals())
 
     def _encode_targets(self, y, *, reset, classes=None, sample_weight=None):
         y = check_array(y, ensure_2d=False, dtype=np.float64, input_name="y")
