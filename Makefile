@@ -18,4 +18,5 @@ bench: $(STAMP)
 	$(PY) -m benchmarks $(ARGS)
 
 test: $(STAMP)
+	$(VENV)/bin/ruff check skmlp benchmarks tests
 	$(PY) -m pytest -n 2 $(ARGS)

@@ -28,9 +28,10 @@ from sklearn.model_selection import train_test_split
 from sklearn.neighbors import LocalOutlierFactor
 from sklearn.preprocessing import StandardScaler
 
-from ._results import publish, results_folder, stamped
 from skmlp import MLPAutoencoder, SlidingWindows
 from skmlp.datasets import NAB_SERIES, load_nab, load_predictive_maintenance
+
+from ._results import publish, results_folder, stamped
 
 WINDOW = 30
 PROBATION = 0.15

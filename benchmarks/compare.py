@@ -17,7 +17,6 @@ import time
 import warnings
 from pathlib import Path
 
-import numpy as np
 import pandas as pd
 from sklearn.exceptions import ConvergenceWarning
 from tqdm.auto import tqdm
@@ -95,8 +94,9 @@ def run_comparison(args, folder):
 def _warm_up_torch():
     """Pay torch's one-off costs (its first optimizer imports the compiler stack,
     about 1.5 s) before timing, so that they are not billed to the first fold."""
-    import skmlp
     from sklearn.datasets import make_classification
+
+    import skmlp
 
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", ConvergenceWarning)

@@ -16,15 +16,14 @@ from pathlib import Path
 
 import optuna
 import pandas as pd
-from optuna.distributions import CategoricalDistribution, FloatDistribution
 from sklearn.exceptions import ConvergenceWarning
 from sklearn.model_selection import GridSearchCV, ParameterGrid, StratifiedKFold
 from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import StandardScaler
 
-from ._results import publish, results_folder, stamped
 from skmlp import MLPClassifier, OptunaSearchCV
 
+from ._results import publish, results_folder, stamped
 from .tasks import TASKS
 
 GRID = {

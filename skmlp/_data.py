@@ -10,7 +10,6 @@ every batch is a single indexing operation.
 import numpy as np
 import torch
 
-
 _NUMPY_DTYPES = {torch.float32: np.float32, torch.int64: np.int64}
 
 

@@ -14,9 +14,9 @@ from ._base import (
     _FITTED_ATTRIBUTES,
     _TRAINING_PARAMETERS,
     BaseMLP,
-    _store_init_params,
     _dropout_per_layer,
     _layer_sizes,
+    _store_init_params,
 )
 from ._data import as_tensor
 from ._validation import check_features
@@ -36,7 +36,7 @@ class MLPAutoencoder(OutlierMixin, TransformerMixin, BaseMLP):
 
     Parameters
     ----------
-    {_TRAINING_PARAMETERS.replace("Width of each hidden layer", "Width of each hidden encoder layer")}
+    {_TRAINING_PARAMETERS.replace("of each hidden layer", "of each hidden encoder layer")}
     decoder_layer_sizes : array-like of shape (n_layers,), default=None
         Hidden widths of the decoder; by default the encoder's, reversed.
 

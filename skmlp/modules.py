@@ -51,7 +51,7 @@ class MLP(nn.Module):
         super().__init__()
         layers = []
         width = n_features
-        for size, p in zip(hidden_layer_sizes, dropout):
+        for size, p in zip(hidden_layer_sizes, dropout, strict=True):
             layers.append(nn.Linear(width, size))
             if batch_norm:
                 layers.append(nn.BatchNorm1d(size))

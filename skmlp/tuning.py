@@ -290,7 +290,7 @@ class _Objective:
                 reason = f"{type(err).__name__}: {err}"
                 trial.set_user_attr("fail_reason", reason)
                 warnings.warn(f"Trial {trial.number} failed on fold {fold}: {reason}",
-                              FitFailedWarning)
+                              FitFailedWarning, stacklevel=2)
                 raise _TrialFailed(reason) from err
             fit_times.append(time.perf_counter() - start)
             start = time.perf_counter()

@@ -47,7 +47,7 @@ def test_same_seed_gives_bit_identical_fits_whatever_the_global_state(Estimator,
     np.random.seed(2)
     torch.rand(5)
     second = Estimator(**params).fit(X, y)
-    for (name, a), b in zip(_weights(first).items(), _weights(second).values()):
+    for (name, a), b in zip(_weights(first).items(), _weights(second).values(), strict=True):
         assert torch.equal(a, b), name
     np.testing.assert_array_equal(first.predict(X), second.predict(X))
     assert first.loss_curve_ == second.loss_curve_

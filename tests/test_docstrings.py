@@ -5,7 +5,13 @@ import re
 
 import pytest
 
-from skmlp import MLPAutoencoder, MLPClassifier, MLPRegressor, OptunaSearchCV, SlidingWindows
+from skmlp import (
+    MLPAutoencoder,
+    MLPClassifier,
+    MLPRegressor,
+    OptunaSearchCV,
+    SlidingWindows,
+)
 
 PUBLIC = [MLPAutoencoder, MLPClassifier, MLPRegressor, OptunaSearchCV, SlidingWindows]
 
