@@ -159,8 +159,13 @@ def _check_space_names(estimator, space, random_state):
 
 def _names_from_callable(space, random_state):
     """Parameter names a callable space produces, found with a throw-away study."""
-    study = optuna.create_study(sampler=optuna.samplers.RandomSampler(seed=random_state))
-    return list(space(study.ask()))
+    verbosity = optuna.logging.get_verbosity()
+    optuna.logging.set_verbosity(optuna.logging.WARNING)  # no "study created" line for it
+    try:
+        study = optuna.create_study(sampler=optuna.samplers.RandomSampler(seed=random_state))
+        return list(space(study.ask()))
+    finally:
+        optuna.logging.set_verbosity(verbosity)
 
 
 # -- storage ---------------------------------------------------------------------------
