@@ -336,6 +336,9 @@ class BaseMLP(BaseEstimator, metaclass=ABCMeta):
             self.n_iter_ = 0
 
         epochs = 1 if one_pass else self.max_iter
+        progress_bar = dict(self.net_.callbacks_).get("progress_bar")
+        if progress_bar is not None:
+            progress_bar.total = epochs
         with thread_budget(batch_size, sizes), seeded(self._seed + self.n_iter_, device):
             self.net_.partial_fit(train, epochs=epochs, valid=valid)
         self._record_history(converged_check=not one_pass)

@@ -259,6 +259,8 @@ def test_verbose_shows_a_progress_bar_with_losses(data, capsys):
     assert "4/4" in err and "train_loss" in err and "valid_loss" in err
     MLPClassifier(verbose=0, max_iter=4).fit(X, y)
     assert capsys.readouterr().err == ""
+    MLPClassifier(verbose=1, max_iter=50).partial_fit(X, y, classes=[0, 1])
+    assert "1/1" in capsys.readouterr().err
 
 
 def test_dataframes_and_column_transformer_output_work():
