@@ -353,10 +353,14 @@ class BaseMLP(BaseEstimator, metaclass=ABCMeta):
         """Set fitted state that depends on the trained net (a hook)."""
 
     def _datasets(self, X, targets, weight, device, *, split):
-        arrays = [X, targets] + ([] if weight is None else [weight])
+        """Training and (with ``split``) validation data as :class:`TensorData`.
+
+        When the targets are the features themselves (an autoencoder), both
+        share one tensor.
+        """
         if split:
             try:
-                parts = train_test_split(*arrays, test_size=self.validation_fraction,
+                parts = train_test_split(np.arange(len(X)), test_size=self.validation_fraction,
                                          random_state=self._seed,
                                          stratify=self._stratify(targets))
             except ValueError as err:
@@ -365,18 +369,17 @@ class BaseMLP(BaseEstimator, metaclass=ABCMeta):
                     f"{self.validation_fraction} of the data for validation, and that "
                     f"split failed: {err} Use more data, a larger validation_fraction, "
                     "or early_stopping=False.") from err
-            train_arrays, valid_arrays = parts[0::2], parts[1::2]
         else:
-            train_arrays, valid_arrays = arrays, None
+            parts = [slice(None), None]
 
-        def to_data(parts):
-            X_, y_ = parts[0], parts[1]
-            w_ = parts[2] if len(parts) > 2 else None
-            y_dtype = torch.int64 if y_.dtype.kind in "iu" else torch.float32
-            return TensorData(as_tensor(X_, device), as_tensor(y_, device, y_dtype),
-                              None if w_ is None else as_tensor(w_, device))
+        def to_data(rows):
+            X_t = as_tensor(X[rows], device)
+            y_dtype = torch.int64 if targets.dtype.kind in "iu" else torch.float32
+            y_t = X_t if targets is X else as_tensor(targets[rows], device, y_dtype)
+            return TensorData(X_t, y_t, None if weight is None else as_tensor(weight[rows],
+                                                                              device))
 
-        return to_data(train_arrays), None if valid_arrays is None else to_data(valid_arrays)
+        return tuple(None if rows is None else to_data(rows) for rows in parts)
 
     def _batch_size(self, n_samples):
         if self.batch_size == "full":

@@ -30,7 +30,8 @@ class TensorData:
     ----------
     X : torch.Tensor of shape (n_samples, n_features)
     y : torch.Tensor or None
-        Targets in the form the loss expects.
+        Targets in the form the loss expects; ``X`` itself when the model
+        reconstructs its input (batches then share one tensor).
     sample_weight : torch.Tensor of shape (n_samples,) or None
     """
 
@@ -66,9 +67,6 @@ class TensorBatches:
         self.shuffle = shuffle
         self.generator = generator
 
-    def __len__(self):
-        return -(-len(self.data) // self.batch_size)
-
     def __iter__(self):
         data, size = self.data, self.batch_size
         tensors = (data.X, data.y, data.sample_weight)
@@ -83,6 +81,7 @@ class TensorBatches:
         X, y, weight = tensors
         for lo in range(0, len(data), size):
             index = order[lo:lo + size]
-            yield (X.index_select(0, index),
-                   None if y is None else y.index_select(0, index),
+            X_batch = X.index_select(0, index)
+            yield (X_batch,
+                   X_batch if y is X else None if y is None else y.index_select(0, index),
                    None if weight is None else weight.index_select(0, index))

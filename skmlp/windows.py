@@ -166,16 +166,16 @@ class SlidingWindows(TransformerMixin, BaseEstimator):
         if reduce == "last":
             per_sample = np.full(n_samples, np.nan)
             per_sample[starts + self.window - 1] = scores
-        elif reduce == "mean":
-            total = np.bincount(covered, weights=values, minlength=n_samples)
+        elif reduce in ("min", "max", "mean"):
             count = np.bincount(covered, minlength=n_samples)
-            with np.errstate(invalid="ignore"):
-                per_sample = total / count
-        elif reduce in ("min", "max"):
-            ufunc = np.minimum if reduce == "min" else np.maximum
-            per_sample = np.full(n_samples, np.inf if reduce == "min" else -np.inf)
-            ufunc.at(per_sample, covered, values)
-            per_sample[~np.isin(np.arange(n_samples), covered)] = np.nan
+            if reduce == "mean":
+                per_sample = np.bincount(covered, weights=values, minlength=n_samples)
+                per_sample = per_sample / np.maximum(count, 1)
+            else:
+                ufunc = np.minimum if reduce == "min" else np.maximum
+                per_sample = np.full(n_samples, np.inf if reduce == "min" else -np.inf)
+                ufunc.at(per_sample, covered, values)
+            per_sample[count == 0] = np.nan
         else:
             raise ValueError(f"reduce must be 'min', 'max', 'mean' or 'last', got {reduce!r}.")
         if X is not None and hasattr(X, "index"):
