@@ -4,6 +4,7 @@ import inspect
 import warnings
 from abc import ABCMeta, abstractmethod
 from numbers import Integral, Real
+from string import Template
 
 import numpy as np
 import torch
@@ -32,8 +33,8 @@ _SOLVERS = {
 }
 _FUSED = {"adam", "adamw", "sgd"}
 
-_TRAINING_PARAMETERS = """\
-hidden_layer_sizes : array-like of shape (n_layers,), default=(100,)
+_TRAINING_PARAMETERS = Template("""\
+hidden_layer_sizes : array-like of shape (n_layers,), default=$hidden_layer_sizes
         Width of each hidden layer: ``(100,)`` is one layer of 100 units,
         ``(256, 128)`` two layers. An empty tuple gives a linear model.
 
@@ -54,7 +55,7 @@ hidden_layer_sizes : array-like of shape (n_layers,), default=(100,)
         Strength of the L1 penalty on the connection weights, scaled like
         ``alpha``: ``l1 * ||W||_1`` divided by the batch size.
 
-    dropout : float or sequence of float, default=0.0
+    dropout : float or sequence of float, default=$dropout
         Dropout rate after each hidden layer, one value for all layers or
         one per layer, each in [0, 1).
 
@@ -67,7 +68,7 @@ hidden_layer_sizes : array-like of shape (n_layers,), default=(100,)
         is full-batch gradient descent.
 
     learning_rate : {"constant", "step", "exponential", "cosine", \
-"plateau"}, default="constant"
+"plateau"}, default=$learning_rate
         Learning-rate schedule over epochs. ``step`` multiplies the rate by
         ``lr_decay`` every ``lr_step_size`` epochs; ``exponential`` decays
         it by the same amount smoothly; ``cosine`` anneals it to zero over
@@ -141,7 +142,15 @@ hidden_layer_sizes : array-like of shape (n_layers,), default=(100,)
 
     n_iter_no_change : int, default=10
         Epochs without improvement of at least ``tol`` before stopping.
-"""
+""")
+
+
+def _training_parameters(hidden_layer_sizes, dropout, learning_rate):
+    """The shared numpydoc of the training parameters, with one estimator's
+    defaults for those whose default differs between estimators."""
+    return _TRAINING_PARAMETERS.substitute(hidden_layer_sizes=repr(hidden_layer_sizes),
+                                           dropout=repr(dropout),
+                                           learning_rate=f'"{learning_rate}"')
 
 _DEVICE_PARAMETERS = """\
 device : str, default="cpu"

@@ -14,7 +14,7 @@ batch-level hooks are called only when a callback actually implements one.
 import numpy as np
 import torch
 from skorch import NeuralNet
-from skorch.callbacks import Callback, EpochTimer
+from skorch.callbacks import Callback, EpochTimer, LRScheduler
 
 from ._data import TensorBatches, TensorData, as_tensor
 from .modules import weight_parameters
@@ -26,6 +26,8 @@ PREDICT_BATCH_SIZE = 8192
 
 
 def _implements_batch_hooks(callback):
+    if isinstance(callback, LRScheduler) and callback.step_every == "epoch":
+        return False  # its on_batch_end returns at once unless it steps per batch
     return any(getattr(type(callback), hook) is not getattr(Callback, hook)
                for hook in _BATCH_HOOKS)
 
@@ -176,12 +178,7 @@ class TabularNet(NeuralNet):
         ``function`` is the module or a part of it (an autoencoder's
         encoder, say).
         """
-        if self.module_.training != training:  # switching modes is slow; skip no-ops
-            self._set_training(training)
-        if isinstance(X, TensorData):
-            X = X.X
-        elif not isinstance(X, torch.Tensor):
-            X = as_tensor(X, self.device)
+        X = self._inference_input(X, training)
         with torch.inference_mode():
             for Xb in X.split(PREDICT_BATCH_SIZE):
                 yield function(Xb).to(device)
@@ -191,5 +188,16 @@ class TabularNet(NeuralNet):
 
     def apply(self, function, X, training=False, device="cpu"):
         """``function`` applied to all of ``X`` (see :meth:`apply_iter`), concatenated."""
-        outputs = list(self.apply_iter(function, X, training=training, device=device))
-        return outputs[0] if len(outputs) == 1 else torch.cat(outputs)
+        X = self._inference_input(X, training)
+        with torch.inference_mode():
+            if len(X) <= PREDICT_BATCH_SIZE:  # one pass, without the batching machinery
+                return function(X).to(device)
+            return torch.cat([function(Xb).to(device) for Xb in X.split(PREDICT_BATCH_SIZE)])
+
+    def _inference_input(self, X, training):
+        """``X`` as a tensor on the net's device, with the module in the right mode."""
+        if self.module_.training != training:  # switching modes is slow; skip no-ops
+            self._set_training(training)
+        if isinstance(X, TensorData):
+            return X.X
+        return X if isinstance(X, torch.Tensor) else as_tensor(X, self.device)

@@ -12,11 +12,11 @@ from sklearn.utils.validation import check_array, check_is_fitted
 from ._base import (
     _DEVICE_PARAMETERS,
     _FITTED_ATTRIBUTES,
-    _TRAINING_PARAMETERS,
     BaseMLP,
     _dropout_per_layer,
     _layer_sizes,
     _store_init_params,
+    _training_parameters,
 )
 from ._data import as_tensor
 from ._validation import check_features
@@ -36,7 +36,8 @@ class MLPAutoencoder(OutlierMixin, TransformerMixin, BaseMLP):
 
     Parameters
     ----------
-    {_TRAINING_PARAMETERS.replace("of each hidden layer", "of each hidden encoder layer")}
+    {_training_parameters(hidden_layer_sizes=(64,), dropout=0.0, learning_rate="constant")
+      .replace("of each hidden layer", "of each hidden encoder layer")}
     decoder_layer_sizes : array-like of shape (n_layers,), default=None
         Hidden widths of the decoder; by default the encoder's, reversed.
 

@@ -9,9 +9,9 @@ from sklearn.utils.validation import check_array
 from ._base import (
     _DEVICE_PARAMETERS,
     _FITTED_ATTRIBUTES,
-    _TRAINING_PARAMETERS,
     BaseMLP,
     _store_init_params,
+    _training_parameters,
 )
 
 
@@ -27,7 +27,7 @@ class MLPRegressor(RegressorMixin, BaseMLP):
 
     Parameters
     ----------
-    {_TRAINING_PARAMETERS}
+    {_training_parameters(hidden_layer_sizes=(100,), dropout=0.0, learning_rate="constant")}
     loss : {{"squared_error", "absolute_error", "huber"}}, default="squared_error"
         Training loss, computed on the targets standardised with their
         (sample-weighted) mean and standard deviation (so ``huber``

@@ -13,13 +13,18 @@ from sklearn.datasets import make_classification
 from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import OneHotEncoder, StandardScaler
 from sklearn.utils._param_validation import InvalidParameterError
-from skorch.callbacks import Callback
+from skorch.callbacks import Callback, LRScheduler
+from torch.optim import lr_scheduler
 
 from skmlp import MLPClassifier, MLPRegressor
 from skmlp.datasets import load_predictive_maintenance
 from skmlp.modules import ACTIVATIONS
 
 ESTIMATORS = [MLPClassifier, MLPRegressor]
+
+#: scikit-learn's default network, for tests of one mechanism that the
+#: classifier's regularised defaults (dropout, cosine schedule) would blur.
+SKLEARN_NETWORK = dict(hidden_layer_sizes=(100,), dropout=0.0, learning_rate="constant")
 
 
 @pytest.fixture(scope="module")
@@ -123,8 +128,8 @@ def test_dropout_and_batch_norm_build_the_blocks_asked_for(data):
 ])
 def test_every_solver_trains(solver, optimizer, data):
     X, y = data
-    clf = MLPClassifier(solver=solver, learning_rate_init=0.01, max_iter=20,
-                        random_state=0).fit(X, y)
+    clf = MLPClassifier(**SKLEARN_NETWORK, solver=solver, learning_rate_init=0.01,
+                        max_iter=20, random_state=0).fit(X, y)
     assert type(clf.net_.optimizer_) is optimizer
     assert clf.loss_curve_[-1] < 0.8 * clf.loss_curve_[0]
 
@@ -164,7 +169,8 @@ def test_alpha_is_scikit_learns_penalty_gradient(data):
 
 def test_l1_makes_weights_sparser(data):
     X, y = data
-    small = [np.mean(np.abs(MLPClassifier(l1=l1, max_iter=60, random_state=0).fit(X, y)
+    small = [np.mean(np.abs(MLPClassifier(**SKLEARN_NETWORK, l1=l1, max_iter=60,
+                                          random_state=0).fit(X, y)
                             .net_.module_.layers[0].weight.detach().numpy()) < 1e-2)
              for l1 in (0.0, 20.0)]
     assert small[1] > small[0] + 0.2
@@ -250,6 +256,20 @@ def test_epoch_level_callbacks_keep_batch_hooks_off_and_batch_callbacks_get_them
     assert len(clf.history_[-1, "batches"]) == 2
     plain = MLPClassifier(max_iter=3).fit(X, y)
     assert not plain.net_.batch_hooks_
+
+
+@pytest.mark.parametrize("every, batch_hooks", [("epoch", False), ("batch", True)])
+def test_learning_rate_scheduler_needs_batch_hooks_only_when_stepping_per_batch(
+        every, batch_hooks, data):
+    X, y = data
+    scheduler = LRScheduler(lr_scheduler.StepLR, step_size=1, step_every=every)
+    clf = MLPClassifier(learning_rate="constant", max_iter=2,
+                        callbacks=[("lr_scheduler", scheduler)]).fit(X, y)
+    assert clf.net_.batch_hooks_ is batch_hooks
+    # StepLR (gamma=0.1) divides the rate by 10 at every step: once per epoch,
+    # or once per batch (two batches an epoch here)
+    assert clf.net_.optimizer_.param_groups[0]["lr"] == pytest.approx(
+        1e-3 * 0.1 ** (2 if every == "epoch" else 4))
 
 
 def test_verbose_shows_a_progress_bar_with_losses(data, capsys):

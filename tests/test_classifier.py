@@ -94,7 +94,8 @@ def test_balanced_class_weight_raises_minority_recall():
     X_train, X_test = encode.fit_transform(X_train), encode.transform(X_test)
     recalls = {}
     for class_weight in (None, "balanced"):
-        clf = MLPClassifier(class_weight=class_weight, max_iter=30, random_state=0)
+        clf = MLPClassifier(hidden_layer_sizes=(64,), class_weight=class_weight, max_iter=30,
+                            random_state=0)
         clf.fit(X_train, y_train)
         recalls[class_weight] = recall_score(y_test, clf.predict(X_test))
     assert recalls["balanced"] > recalls[None] + 0.1, recalls

@@ -1,5 +1,7 @@
-"""Every public estimator documents exactly the parameters its constructor takes."""
+"""Every public estimator documents exactly the parameters its constructor takes,
+with the defaults it really has."""
 
+import ast
 import inspect
 import re
 
@@ -16,15 +18,17 @@ from skmlp import (
 PUBLIC = [MLPAutoencoder, MLPClassifier, MLPRegressor, OptunaSearchCV, SlidingWindows]
 
 
-def _documented_parameters(cls):
+def _parameter_lines(cls):
     doc = inspect.getdoc(cls)
     section = doc.split("Parameters\n----------\n", 1)[1]
     section = re.split(r"\n(?:Attributes|Returns|See Also|Examples)\n-+\n", section)[0]
+    return [line for line in section.splitlines() if re.match(r"^[\w, ]+ :", line)]
+
+
+def _documented_parameters(cls):
     names = []
-    for line in section.splitlines():
-        match = re.match(r"^([\w, ]+) :", line)
-        if match:
-            names += [name.strip() for name in match.group(1).split(",")]
+    for line in _parameter_lines(cls):
+        names += [name.strip() for name in line.split(" :")[0].split(",")]
     return names
 
 
@@ -38,3 +42,20 @@ def test_docstring_parameters_match_the_signature(cls):
 @pytest.mark.parametrize("cls", PUBLIC, ids=lambda cls: cls.__name__)
 def test_docstring_has_an_example(cls):
     assert ">>> " in inspect.getdoc(cls)
+
+
+@pytest.mark.parametrize("cls", PUBLIC, ids=lambda cls: cls.__name__)
+def test_documented_defaults_are_the_signature_defaults(cls):
+    signature = inspect.signature(cls.__init__).parameters
+    checked = 0
+    for line in _parameter_lines(cls):
+        names = [name.strip() for name in line.split(" :")[0].split(",")]
+        default = re.search(r"default=(.+)$", line)
+        try:
+            documented = ast.literal_eval(default.group(1))
+        except (AttributeError, ValueError):  # no default, or one described in words
+            continue
+        for name in names:
+            assert documented == signature[name].default, name
+            checked += 1
+    assert checked >= len(signature) // 2
