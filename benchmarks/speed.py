@@ -59,8 +59,10 @@ def _fit_sklearn(X, y, hidden, epochs):
 
 
 def _fit_skmlp(X, y, hidden, epochs):
-    model = MLPClassifier(hidden_layer_sizes=hidden, batch_size=BATCH, learning_rate_init=LR,
-                          random_state=0, **_fixed_epochs(epochs))
+    # scikit-learn's settings: no dropout, a constant rate
+    model = MLPClassifier(hidden_layer_sizes=hidden, dropout=0.0, learning_rate="constant",
+                          batch_size=BATCH, learning_rate_init=LR, random_state=0,
+                          **_fixed_epochs(epochs))
     return model.fit(X, y), model.predict
 
 
