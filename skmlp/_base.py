@@ -71,11 +71,13 @@ hidden_layer_sizes : array-like of shape (n_layers,), default=$hidden_layer_size
 "plateau"}, default=$learning_rate
         Learning-rate schedule over epochs. ``step`` multiplies the rate by
         ``lr_decay`` every ``lr_step_size`` epochs; ``exponential`` decays
-        it by the same amount smoothly; ``cosine`` anneals it to zero over
-        ``max_iter`` epochs; ``plateau`` multiplies it by ``lr_decay`` when
-        the monitored loss (validation loss with early stopping, else
-        training loss) has not improved by ``tol`` for ``lr_patience``
-        epochs.
+        it by the same amount smoothly; ``cosine`` anneals it towards zero
+        over ``max_iter`` epochs, then starts again from
+        ``learning_rate_init`` (each warm-started ``fit`` is one cycle;
+        ``partial_fit`` cycles every ``max_iter`` calls); ``plateau``
+        multiplies it by ``lr_decay`` when the monitored loss (validation
+        loss with early stopping, else training loss) has not improved by
+        ``tol`` for ``lr_patience`` epochs.
 
     learning_rate_init : float, default=1e-3
         Initial learning rate.
@@ -470,7 +472,9 @@ class BaseMLP(BaseEstimator, metaclass=ABCMeta):
             return LRScheduler(lr_scheduler.ExponentialLR,
                                gamma=self.lr_decay ** (1 / self.lr_step_size))
         if self.learning_rate == "cosine":
-            return LRScheduler(lr_scheduler.CosineAnnealingLR, T_max=self.max_iter)
+            # restarts after max_iter epochs, so that a warm-started fit anneals
+            # again from learning_rate_init instead of climbing back up the curve
+            return LRScheduler(lr_scheduler.CosineAnnealingWarmRestarts, T_0=self.max_iter)
         if self.learning_rate == "plateau":
             return LRScheduler(lr_scheduler.ReduceLROnPlateau, monitor=monitor,
                                factor=self.lr_decay, patience=self.lr_patience,

@@ -272,6 +272,17 @@ def test_learning_rate_scheduler_needs_batch_hooks_only_when_stepping_per_batch(
         1e-3 * 0.1 ** (2 if every == "epoch" else 4))
 
 
+def test_cosine_schedule_restarts_for_each_warm_started_fit(data):
+    X, y = data
+    clf = MLPClassifier(learning_rate="cosine", max_iter=4, tol=0.0, warm_start=True,
+                        random_state=0)
+    first = list(clf.fit(X, y).history_[:, "event_lr"])
+    rates = list(clf.fit(X, y).history_[:, "event_lr"])
+    assert first == pytest.approx([1e-3, 1e-3 * (1 + np.cos(np.pi / 4)) / 2, 5e-4,
+                                   1e-3 * (1 + np.cos(3 * np.pi / 4)) / 2])
+    assert rates == pytest.approx(first + first)
+
+
 def test_verbose_shows_a_progress_bar_with_losses(data, capsys):
     X, y = data
     MLPClassifier(verbose=1, early_stopping=True, max_iter=4).fit(X, y)
