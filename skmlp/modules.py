@@ -1,5 +1,6 @@
 """PyTorch modules built from an estimator's architecture parameters."""
 
+import torch
 from torch import nn
 
 ACTIVATIONS = {
@@ -13,6 +14,34 @@ ACTIVATIONS = {
     "logistic": nn.Sigmoid,
     "identity": nn.Identity,
 }
+
+
+class Dropout(nn.Dropout):
+    """:class:`torch.nn.Dropout` with a faster path on the CPU.
+
+    torch draws CPU dropout masks with ``bernoulli_``, about three times
+    slower than drawing uniform numbers and comparing them with ``p``
+    (measured on one thread for a 200 x 128 batch: 265 vs 92 µs); at that
+    cost dropout doubled the training step of a ``(128, 128)`` network.
+    The distribution is the same: a unit is kept when its uniform draw is at
+    least ``p``, and kept units are scaled by ``1 / (1 - p)``. On other
+    devices, torch's fused kernel is used as it is.
+
+    Examples
+    --------
+    >>> import torch
+    >>> from skmlp.modules import Dropout
+    >>> _ = torch.manual_seed(0)
+    >>> out = Dropout(0.25)(torch.ones(100_000))
+    >>> sorted(out.unique().tolist()), round(float((out == 0).float().mean()), 2)
+    ([0.0, 1.3333333730697632], 0.25)
+    """
+
+    def forward(self, X):
+        if not self.training or self.p == 0 or X.device.type != "cpu":
+            return super().forward(X)
+        keep = (torch.rand_like(X) >= self.p).to(X.dtype)
+        return X * keep.mul_(1 / (1 - self.p))
 
 
 class MLP(nn.Module):
@@ -57,7 +86,7 @@ class MLP(nn.Module):
                 layers.append(nn.BatchNorm1d(size))
             layers.append(ACTIVATIONS[activation]())
             if p > 0:
-                layers.append(nn.Dropout(p))
+                layers.append(Dropout(p))
             width = size
         layers.append(nn.Linear(width, n_outputs))
         self.layers = nn.Sequential(*layers)

@@ -17,8 +17,9 @@ from skorch.callbacks import Callback, LRScheduler
 from torch.optim import lr_scheduler
 
 from skmlp import MLPClassifier, MLPRegressor
+from skmlp._runtime import seeded
 from skmlp.datasets import load_predictive_maintenance
-from skmlp.modules import ACTIVATIONS
+from skmlp.modules import ACTIVATIONS, Dropout
 
 ESTIMATORS = [MLPClassifier, MLPRegressor]
 
@@ -120,6 +121,22 @@ def test_dropout_and_batch_norm_build_the_blocks_asked_for(data):
                      "Linear", "BatchNorm1d", "ReLU", "Dropout", "Linear"]
     rates = [m.p for m in clf.net_.module_.layers if isinstance(m, torch.nn.Dropout)]
     assert rates == [0.1, 0.3]
+
+
+@pytest.mark.parametrize("p", [0.1, 0.5])
+def test_cpu_dropout_drops_a_share_p_keeps_the_mean_and_is_identity_in_eval(p):
+    layer = Dropout(p)
+    x = torch.full((400, 500), 2.0, requires_grad=True)
+    with seeded(0, "cpu"):
+        out = layer(x)
+    dropped = (out == 0).float().mean().item()
+    assert dropped == pytest.approx(p, abs=0.005)
+    assert out.mean().item() == pytest.approx(2.0, rel=0.02)
+    assert torch.unique(out).tolist() == pytest.approx([0.0, 2.0 / (1 - p)])
+    out.sum().backward()
+    torch.testing.assert_close(x.grad, (out != 0).float() / (1 - p))
+    layer.eval()
+    assert layer(x) is x
 
 
 @pytest.mark.parametrize("solver, optimizer", [
