@@ -52,3 +52,30 @@ def test_interrupted_run_keeps_every_finished_fold(tmp_path, monkeypatch):
                       "--out", str(tmp_path)])
     folds = pd.read_csv(tmp_path / "cut" / "folds.csv")
     assert len(folds) == 2 and folds.notna()["accuracy"].all()
+
+
+def test_defaults_study_reports_differences_from_scikit_learn_with_wins_and_losses():
+    from benchmarks import defaults
+
+    folds = pd.DataFrame({
+        "data": ["a", "a", "b", "b"] * 2,
+        "candidate": ["sklearn"] * 4 + ["skmlp"] * 4,
+        "fold": [0, 1, 0, 1] * 2,
+        "f1_macro": [0.5, 0.7, 0.8, 0.8, 0.7, 0.7, 0.7, 0.7],
+        "fit_seconds": [1.0] * 4 + [2.0] * 4,
+    })
+    report = defaults.report(folds)
+    difference = report.split("Difference from scikit-learn's MLPClassifier():")[1]
+    difference = difference.split("Mean fit seconds")[0]
+    rows = {line.split("|")[1].strip(): float(line.split("|")[2])
+            for line in difference.splitlines() if line.startswith("| ") and "---" not in line
+            and "skmlp" not in line}
+    assert rows == pytest.approx({"a": 0.1, "b": -0.1, "mean": 0.0, "wins": 1, "losses": 1})
+
+
+def test_defaults_study_rejects_unknown_candidates(capsys):
+    from benchmarks import defaults
+
+    with pytest.raises(SystemExit):
+        defaults.main(["--candidates", "xgboost"])
+    assert "invalid choice: 'xgboost'" in capsys.readouterr().err
