@@ -9,7 +9,7 @@ gets the same preprocessing (the task's, else ``StandardScaler``) and the same
 Reported: macro-F1 per data set (mean over folds) and its difference from
 scikit-learn's ``MLPClassifier()``, and the mean fit seconds.
 
-    python -m benchmarks.defaults                 # every candidate, about 25 minutes
+    python -m benchmarks.defaults                 # every candidate, about 6 minutes
     python -m benchmarks.defaults --candidates sklearn skmlp
 """
 

@@ -4,7 +4,8 @@ On yeast and steel plates faults, both search a pipeline (StandardScaler ->
 MLPClassifier) for macro-F1 under the same 5-fold stratified CV. The grid has
 36 candidates; OptunaSearchCV searches the same ranges (continuous where the
 grid has levels) with multivariate TPE and the Hyperband pruner, for a third
-of the grid's wall time. Reported: best CV score and wall time of each, and their ratios.
+of the grid's wall time. Reported: best CV score and wall time of each, and
+their ratios.
 
     python -m benchmarks.tuning
 """

@@ -189,10 +189,11 @@ class TabularNet(NeuralNet):
     def apply(self, function, X, training=False, device="cpu"):
         """``function`` applied to all of ``X`` (see :meth:`apply_iter`), concatenated."""
         X = self._inference_input(X, training)
+        if len(X) > PREDICT_BATCH_SIZE:
+            return torch.cat(list(self.apply_iter(function, X, training=training, device=device)))
+        # one pass without the generator: ~4 µs less for a single row
         with torch.inference_mode():
-            if len(X) <= PREDICT_BATCH_SIZE:  # one pass, without the batching machinery
-                return function(X).to(device)
-            return torch.cat([function(Xb).to(device) for Xb in X.split(PREDICT_BATCH_SIZE)])
+            return function(X).to(device)
 
     def _inference_input(self, X, training):
         """``X`` as a tensor on the net's device, with the module in the right mode."""
