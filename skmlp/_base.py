@@ -20,13 +20,14 @@ from torch.optim import lr_scheduler
 from ._data import TensorData, as_tensor
 from ._losses import WeightedLoss, combined_sample_weight
 from ._net import TabularNet
+from ._optim import Adam
 from ._runtime import resolve_device, seeded, thread_budget
 from ._validation import check_features
 from .callbacks import DivergenceCheck, EpochProgressBar
 from .modules import ACTIVATIONS, MLP
 
 _SOLVERS = {
-    "adam": torch.optim.Adam,
+    "adam": Adam,
     "adamw": torch.optim.AdamW,
     "sgd": torch.optim.SGD,
     "rmsprop": torch.optim.RMSprop,

@@ -1,8 +1,12 @@
 """Input checks shared by every estimator, built on scikit-learn's helpers."""
 
+import math
+
 import numpy as np
 import pandas as pd
 from sklearn.utils.validation import validate_data
+
+_FLOAT_DTYPES = (np.float32, np.float64)
 
 
 def _non_numeric_columns(X):
@@ -12,17 +16,38 @@ def _non_numeric_columns(X):
             if not (pd.api.types.is_numeric_dtype(dtype) or pd.api.types.is_bool_dtype(dtype))]
 
 
+def _passes_unchanged(estimator, X):
+    """Whether ``validate_data(estimator, X, reset=False)`` would return ``X`` as it is.
+
+    True for a finite float32/float64 numpy array of shape
+    ``(n >= 1, n_features_in_)`` given to an estimator fitted without
+    feature names. Anything else (and finite arrays whose sum overflows)
+    goes through scikit-learn's validation, which raises the errors.
+    scikit-learn's checks cost about 60 µs, as much as predicting a row.
+    """
+    if not (type(X) is np.ndarray and X.dtype in _FLOAT_DTYPES and X.ndim == 2
+            and X.shape[0] > 0 and X.shape[1] == getattr(estimator, "n_features_in_", None)
+            and not hasattr(estimator, "feature_names_in_")):
+        return False
+    with np.errstate(over="ignore", invalid="ignore"):
+        return math.isfinite(X.sum())
+
+
 def check_features(estimator, X, y="no_validation", *, reset, **check_params):
     """``sklearn.utils.validation.validate_data`` for float features.
 
     Keeps float32 input as float32 (no copy on the way to torch), converts
     everything else to float64, and rejects NaN/inf. When conversion fails
     because columns hold text or categories, the error names those columns
-    and says how to encode them.
+    and says how to encode them. At prediction time, a float array that
+    validation would hand back unchanged skips it.
     """
+    features_only = isinstance(y, str) and y == "no_validation" and not check_params
+    if features_only and not reset and _passes_unchanged(estimator, X):
+        return X
     try:
-        return validate_data(estimator, X, y, reset=reset,
-                             dtype=(np.float32, np.float64), **check_params)
+        return validate_data(estimator, X, y, reset=reset, dtype=_FLOAT_DTYPES,
+                             **check_params)
     except ValueError as err:
         columns = _non_numeric_columns(X)
         if not columns:

@@ -17,6 +17,7 @@ from skorch.callbacks import Callback, LRScheduler
 from torch.optim import lr_scheduler
 
 from skmlp import MLPClassifier, MLPRegressor
+from skmlp._optim import Adam
 from skmlp._runtime import seeded
 from skmlp.datasets import load_predictive_maintenance
 from skmlp.modules import ACTIVATIONS, Dropout
@@ -140,7 +141,7 @@ def test_cpu_dropout_drops_a_share_p_keeps_the_mean_and_is_identity_in_eval(p):
 
 
 @pytest.mark.parametrize("solver, optimizer", [
-    ("adam", torch.optim.Adam), ("adamw", torch.optim.AdamW),
+    ("adam", Adam), ("adamw", torch.optim.AdamW),
     ("sgd", torch.optim.SGD), ("rmsprop", torch.optim.RMSprop),
 ])
 def test_every_solver_trains(solver, optimizer, data):
@@ -158,7 +159,7 @@ def test_alpha_penalises_weights_but_not_biases(solver, strong, data):
                                  max_iter=60, random_state=0).fit(X, y)
             for alpha in (0.0, strong)}
     weight_norm, bias_norm = (
-        {alpha: float(getattr(fit.net_.module_.layers[0], name).norm())
+        {alpha: float(getattr(fit.net_.module_.layers[0], name).detach().norm())
          for alpha, fit in fits.items()} for name in ("weight", "bias"))
     assert weight_norm[strong] < 0.3 * weight_norm[0.0]
     assert bias_norm[strong] > 0.3 * bias_norm[0.0]
@@ -374,6 +375,46 @@ def test_feature_count_mismatch_at_predict(Estimator, data):
     est = Estimator(max_iter=1).fit(X, y)
     with pytest.raises(ValueError, match="X has 5 features, but .* is expecting 6"):
         est.predict(X[:, :5])
+
+
+@pytest.mark.parametrize("Estimator", ESTIMATORS)
+@pytest.mark.parametrize("bad, error, message", [
+    (np.nan, ValueError, "Input X contains NaN"),
+    (np.inf, ValueError, "Input X contains infinity"),
+    (np.float32(3e38), None, None),  # finite, though its sum overflows: predicted
+])
+def test_prediction_checks_every_row_as_scikit_learn_does(Estimator, data, bad, error,
+                                                          message):
+    X, y = data
+    est = Estimator(max_iter=1).fit(X, y)
+    X_new = X[:4].astype(np.float32)
+    X_new[[1, 2], 0] = bad
+    if error is None:
+        assert est.predict(X_new).shape == (4,)
+    else:
+        with pytest.raises(error, match=message):
+            est.predict(X_new)
+
+
+@pytest.mark.parametrize("Estimator", ESTIMATORS)
+@pytest.mark.parametrize("as_input", [
+    lambda X: X.astype(np.float32), lambda X: np.asfortranarray(X), lambda X: X.tolist(),
+    lambda X: X.astype(np.int64), lambda X: pd.DataFrame(X),
+])
+def test_prediction_is_the_same_with_or_without_the_fast_input_path(Estimator, data,
+                                                                    as_input):
+    X, y = data
+    est = Estimator(max_iter=2).fit(X, y)
+    X_new = np.round(X[:50])  # integers, so that every input form holds the same values
+    expected = est.predict(np.array(X_new, dtype=np.float64))
+    np.testing.assert_array_equal(est.predict(as_input(X_new)), expected)
+
+
+def test_fitted_with_feature_names_warns_for_an_unnamed_array(data):
+    X, y = data
+    est = MLPRegressor(max_iter=1).fit(pd.DataFrame(X, columns=[f"f{i}" for i in range(6)]), y)
+    with pytest.warns(UserWarning, match="X does not have valid feature names"):
+        est.predict(X[:3])
 
 
 def test_text_columns_point_to_column_transformer():
