@@ -9,6 +9,8 @@ row-wise ``DataLoader``), and the per-batch bookkeeping. skorch records each
 batch's loss with ``.item()`` (a host sync) and notifies every callback
 per batch; here batch losses stay on the device until the epoch ends, and
 batch-level hooks are called only when a callback actually implements one.
+Networks that :class:`skmlp._backprop.ExplicitBackprop` supports get their
+gradients written out instead of recorded by autograd.
 """
 
 import numpy as np
@@ -16,10 +18,14 @@ import torch
 from skorch import NeuralNet
 from skorch.callbacks import Callback, EpochTimer, LRScheduler
 
+from ._backprop import ExplicitBackprop
 from ._data import TensorBatches, TensorData, as_tensor
 from .modules import weight_parameters
 
 _BATCH_HOOKS = ("on_batch_begin", "on_batch_end", "on_grad_computed")
+
+#: Attributes set by ``_prepare_training``
+_TRAINING_VIEWS = ("weights_", "trained_params_", "explicit_backprop_")
 
 #: Rows per forward pass at prediction and validation time.
 PREDICT_BATCH_SIZE = 8192
@@ -79,18 +85,37 @@ class TabularNet(NeuralNet):
         return self
 
     def initialize_optimizer(self, triggered_directly=None):
-        self.weights_, others = weight_parameters(self.module_)
+        weights, others = weight_parameters(self.module_)
         kwargs = self.get_params_for("optimizer")
         if self.decoupled_weight_decay:
-            groups = [{"params": self.weights_, "weight_decay": self.weight_decay},
+            groups = [{"params": weights, "weight_decay": self.weight_decay},
                       {"params": others, "weight_decay": 0.0}]
         else:
             # One group: a fused optimizer then runs one kernel per step, not
             # one per group; the L2 gradient is added in train_step.
-            groups = [{"params": self.weights_ + others, "weight_decay": 0.0}]
+            groups = [{"params": weights + others, "weight_decay": 0.0}]
         self.optimizer_ = self.optimizer(groups, **kwargs)
-        self.trained_params_ = [p for group in groups for p in group["params"]]
         return self
+
+    def _prepare_training(self):
+        """Set the module's views that the training step uses.
+
+        They are rebuilt for every fit and never pickled: skorch pickles the
+        module and optimizer in a stream of their own, so an unpickled view
+        would point at copies of the parameters rather than at them.
+        """
+        self.weights_ = weight_parameters(self.module_)[0]
+        self.trained_params_ = [p for group in self.optimizer_.param_groups
+                                for p in group["params"]]
+        kind = self.criterion_.kind
+        self.explicit_backprop_ = (ExplicitBackprop(self.module_, kind, self.l1)
+                                   if ExplicitBackprop.supports(self.module_, kind) else None)
+
+    def __getstate__(self):
+        state = super().__getstate__()
+        for view in _TRAINING_VIEWS:
+            state.pop(view, None)
+        return state
 
     def get_iterator(self, dataset, training=False):
         if training:
@@ -105,6 +130,7 @@ class TabularNet(NeuralNet):
         as ``valid_loss`` after each epoch.
         """
         self.check_training_readiness()
+        self._prepare_training()
         epochs = self.max_epochs if epochs is None else epochs
         train_batches = self.get_iterator(X, training=True)
         valid_batches = None if valid is None else self.get_iterator(valid)
@@ -149,9 +175,12 @@ class TabularNet(NeuralNet):
         Xb, yb, wb = batch
         for param in self.trained_params_:
             param.grad = None
-        y_pred = self.module_(Xb)
-        loss = self.get_loss(y_pred, yb, X=Xb, training=True, sample_weight=wb)
-        loss.backward()
+        if self.explicit_backprop_ is None:
+            y_pred = self.module_(Xb)
+            loss = self.get_loss(y_pred, yb, X=Xb, training=True, sample_weight=wb)
+            loss.backward()
+        else:
+            y_pred, loss = self.explicit_backprop_(Xb, yb, wb)
         if self.weight_decay and not self.decoupled_weight_decay:
             torch._foreach_add_([w.grad for w in self.weights_], self.weights_,
                                 alpha=self.weight_decay)

@@ -40,8 +40,12 @@ class Dropout(nn.Dropout):
     def forward(self, X):
         if not self.training or self.p == 0 or X.device.type != "cpu":
             return super().forward(X)
+        return X * self.mask_like(X)
+
+    def mask_like(self, X):
+        """The factor of one training pass: 0 where a unit drops, ``1 / (1 - p)`` elsewhere."""
         keep = (torch.rand_like(X) >= self.p).to(X.dtype)
-        return X * keep.mul_(1 / (1 - self.p))
+        return keep.mul_(1 / (1 - self.p))
 
 
 class MLP(nn.Module):

@@ -101,6 +101,18 @@ def test_pickle_and_joblib_round_trips_predict_identically(Estimator, data, via,
     np.testing.assert_array_equal(restored.predict(X), est.predict(X))
 
 
+@pytest.mark.parametrize("Estimator", ESTIMATORS)
+@pytest.mark.parametrize("params", [{}, {"batch_norm": True, "l1": 0.01}])
+def test_unpickled_model_trains_on_exactly_as_the_original(Estimator, params, data):
+    X, y = data
+    est = Estimator(max_iter=3, random_state=0, **params).fit(X, y)
+    restored = pickle.loads(pickle.dumps(est))
+    for model in (est, restored):
+        model.partial_fit(X, y)
+    for name, value in _weights(est).items():
+        torch.testing.assert_close(_weights(restored)[name], value, rtol=0, atol=0)
+
+
 # -- architecture and training options ------------------------------------------
 
 @pytest.mark.parametrize("activation", sorted(ACTIVATIONS))

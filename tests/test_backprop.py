@@ -1,0 +1,81 @@
+"""Explicit backpropagation gives autograd's loss and gradients."""
+
+import pytest
+import torch
+
+from skmlp import MLPClassifier, MLPRegressor
+from skmlp._backprop import ExplicitBackprop
+from skmlp._losses import WeightedLoss
+from skmlp.modules import MLP, Autoencoder
+
+
+def _targets(kind, n, n_outputs, generator):
+    if kind == "cross_entropy":
+        return torch.randint(0, n_outputs, (n,), generator=generator)
+    if kind == "binary_cross_entropy":
+        return torch.randint(0, 2, (n, n_outputs), generator=generator).float()
+    return torch.randn(n, n_outputs, generator=generator)
+
+
+def _autograd(module, kind, l1, X, y, weight):
+    module.zero_grad(set_to_none=True)
+    y_pred = module(X)
+    loss = WeightedLoss(kind)(y_pred, y, weight)
+    if l1:
+        weights = [m.weight for m in module.modules() if isinstance(m, torch.nn.Linear)]
+        loss = loss + l1 * sum(w.abs().sum() for w in weights) / len(X)
+    loss.backward()
+    return y_pred.detach(), loss.detach(), [p.grad.clone() for p in module.parameters()]
+
+
+@pytest.mark.parametrize("kind", ["cross_entropy", "binary_cross_entropy", "squared_error"])
+@pytest.mark.parametrize("activation", ["relu", "tanh", "logistic", "identity"])
+@pytest.mark.parametrize("dropout, weighted, l1", [
+    (0.0, False, 0.0), (0.3, False, 0.0), (0.0, True, 0.0), (0.2, True, 0.05),
+])
+def test_loss_and_gradients_match_autograd(kind, activation, dropout, weighted, l1):
+    generator = torch.Generator().manual_seed(0)
+    torch.manual_seed(0)
+    module = MLP(6, 3, (16, 8), activation, (dropout, dropout), False).train()
+    X = torch.randn(40, 6, generator=generator)
+    y = _targets(kind, 40, 3, generator)
+    weight = torch.rand(40, generator=generator) * 3 if weighted else None
+
+    torch.manual_seed(1)  # the same dropout masks for both
+    expected = _autograd(module, kind, l1, X, y, weight)
+    torch.manual_seed(1)
+    module.zero_grad(set_to_none=True)
+    y_pred, loss = ExplicitBackprop(module, kind, l1)(X, y, weight)
+
+    torch.testing.assert_close(y_pred, expected[0])
+    torch.testing.assert_close(loss, expected[1])
+    for grad, reference in zip([p.grad for p in module.parameters()], expected[2],
+                               strict=True):
+        torch.testing.assert_close(grad, reference, rtol=1e-5, atol=1e-6)
+
+
+@pytest.mark.parametrize("module, kind, supported", [
+    (MLP(4, 2, (8,), "relu", (0.5,), False), "cross_entropy", True),
+    (MLP(4, 2, (), "relu", (), False), "squared_error", True),
+    (MLP(4, 2, (8,), "relu", (0.0,), True), "cross_entropy", False),  # batch norm
+    (MLP(4, 2, (8,), "gelu", (0.0,), False), "cross_entropy", False),
+    (MLP(4, 2, (8,), "relu", (0.0,), False), "absolute_error", False),
+    (Autoencoder(4, (8,), (8,), 2, "relu", None, (0.0, 0.0), False), "squared_error", False),
+])
+def test_supported_networks_and_losses(module, kind, supported):
+    assert ExplicitBackprop.supports(module, kind) is supported
+
+
+@pytest.mark.parametrize("Estimator, params, explicit", [
+    (MLPClassifier, {}, True),
+    (MLPRegressor, {"activation": "tanh"}, True),
+    (MLPClassifier, {"batch_norm": True}, False),
+    (MLPRegressor, {"loss": "huber"}, False),
+])
+def test_estimators_train_through_the_explicit_path_when_supported(Estimator, params,
+                                                                   explicit):
+    X = torch.randn(60, 4, generator=torch.Generator().manual_seed(0)).numpy()
+    y = (X[:, 0] > 0).astype(int)
+    est = Estimator(max_iter=3, random_state=0, **params).fit(X, y)
+    assert (est.net_.explicit_backprop_ is not None) is explicit
+    assert est.loss_curve_[-1] < est.loss_curve_[0]
