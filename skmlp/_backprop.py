@@ -67,6 +67,9 @@ class ExplicitBackprop:
         The training loss, as in :class:`skmlp._losses.WeightedLoss`.
     l1 : float
         L1 penalty on the linear layers' weights, divided by the batch size.
+    weight_decay : float
+        ``weight_decay * W`` added to the gradient of each linear layer's
+        weights (in the same matrix product that computes the gradient).
 
     Examples
     --------
@@ -80,10 +83,11 @@ class ExplicitBackprop:
     torch.Size([8, 4])
     """
 
-    def __init__(self, module, kind, l1=0.0):
+    def __init__(self, module, kind, l1=0.0, weight_decay=0.0):
         self.layers = list(module.layers)
         self.kind = kind
         self.l1 = l1
+        self.weight_decay = weight_decay
         self.weights = [layer.weight for layer in self.layers if isinstance(layer, nn.Linear)]
 
     @staticmethod
@@ -117,7 +121,8 @@ class ExplicitBackprop:
             for position in range(len(self.layers) - 1, -1, -1):
                 layer, tensor = self.layers[position], saved[position]
                 if isinstance(layer, nn.Linear):
-                    layer.weight.grad = grad.t() @ tensor
+                    layer.weight.grad = torch.addmm(layer.weight, grad.t(), tensor,
+                                                    beta=self.weight_decay)
                     layer.bias.grad = grad.sum(0)
                     if position:
                         grad = grad @ layer.weight

@@ -108,8 +108,14 @@ class TabularNet(NeuralNet):
         self.trained_params_ = [p for group in self.optimizer_.param_groups
                                 for p in group["params"]]
         kind = self.criterion_.kind
-        self.explicit_backprop_ = (ExplicitBackprop(self.module_, kind, self.l1)
-                                   if ExplicitBackprop.supports(self.module_, kind) else None)
+        self.explicit_backprop_ = (
+            ExplicitBackprop(self.module_, kind, self.l1, self._coupled_weight_decay)
+            if ExplicitBackprop.supports(self.module_, kind) else None)
+
+    @property
+    def _coupled_weight_decay(self):
+        """The L2 gradient's factor added here (zero when the optimizer decays)."""
+        return 0.0 if self.decoupled_weight_decay else self.weight_decay
 
     def __getstate__(self):
         state = super().__getstate__()
@@ -173,17 +179,17 @@ class TabularNet(NeuralNet):
 
     def train_step(self, batch, **fit_params):
         Xb, yb, wb = batch
-        for param in self.trained_params_:
-            param.grad = None
-        if self.explicit_backprop_ is None:
+        if self.explicit_backprop_ is not None:  # it overwrites every gradient
+            y_pred, loss = self.explicit_backprop_(Xb, yb, wb)
+        else:
+            for param in self.trained_params_:
+                param.grad = None
             y_pred = self.module_(Xb)
             loss = self.get_loss(y_pred, yb, X=Xb, training=True, sample_weight=wb)
             loss.backward()
-        else:
-            y_pred, loss = self.explicit_backprop_(Xb, yb, wb)
-        if self.weight_decay and not self.decoupled_weight_decay:
-            torch._foreach_add_([w.grad for w in self.weights_], self.weights_,
-                                alpha=self.weight_decay)
+            if self._coupled_weight_decay:
+                torch._foreach_add_([w.grad for w in self.weights_], self.weights_,
+                                    alpha=self._coupled_weight_decay)
         if self.batch_hooks_:
             self.notify("on_grad_computed",
                         named_parameters=list(self.get_all_learnable_params()),

