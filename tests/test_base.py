@@ -1,5 +1,6 @@
 """Behaviour every skmlp estimator shares: parameters, training, state, bad input."""
 
+import copy
 import pickle
 
 import joblib
@@ -20,7 +21,7 @@ from skmlp import MLPClassifier, MLPRegressor
 from skmlp._optim import Adam
 from skmlp._runtime import seeded
 from skmlp.datasets import load_predictive_maintenance
-from skmlp.modules import ACTIVATIONS, Dropout
+from skmlp.modules import ACTIVATIONS, MLP, Dropout
 
 ESTIMATORS = [MLPClassifier, MLPRegressor]
 
@@ -122,6 +123,24 @@ def test_every_activation_trains(activation, data):
     assert clf.loss_curve_[-1] < clf.loss_curve_[0]
     expected = ACTIVATIONS[activation]
     assert any(isinstance(m, expected) for m in clf.net_.module_.modules())
+
+
+@pytest.mark.parametrize("activation", sorted(ACTIVATIONS))
+@pytest.mark.parametrize("batch_norm", [False, True])
+def test_in_place_activations_give_the_gradients_of_out_of_place_ones(activation,
+                                                                      batch_norm):
+    torch.manual_seed(0)
+    net = MLP(5, 3, (8, 8), activation, (0.0, 0.0), batch_norm)
+    reference = copy.deepcopy(net)
+    for layer in reference.modules():
+        if hasattr(layer, "inplace"):
+            layer.inplace = False
+    X = torch.randn(16, 5)
+    for module in (net, reference):
+        module(X).square().sum().backward()
+    for param, expected in zip(net.parameters(), reference.parameters(), strict=True):
+        # ELU and SELU differentiate from their output in place: rounding apart
+        torch.testing.assert_close(param.grad, expected.grad)
 
 
 def test_dropout_and_batch_norm_build_the_blocks_asked_for(data):
