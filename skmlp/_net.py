@@ -13,7 +13,6 @@ Networks that :class:`skmlp._backprop.ExplicitBackprop` supports get their
 gradients written out instead of recorded by autograd.
 """
 
-import numpy as np
 import torch
 from skorch import NeuralNet
 from skorch.callbacks import Callback, EpochTimer, LRScheduler
@@ -155,21 +154,24 @@ class TabularNet(NeuralNet):
             return
         if self.module_.training != training:
             self._set_training(training)
-        losses, sizes = [], []
+        # summed on the device, read once per epoch: no host sync per batch, and
+        # no tensor per batch kept alive (thousands of them fragmented the heap)
+        loss_sum = torch.zeros((), dtype=torch.float64, device=self.device)
+        n_rows = n_batches = 0
         for batch in iterator:
             if self.batch_hooks_:
                 self.notify("on_batch_begin", batch=batch, training=training)
             step = step_fn(batch)
-            losses.append(step["loss"])
-            sizes.append(len(batch[0]))
+            size = len(batch[0])
+            loss_sum.add_(step["loss"], alpha=size)
+            n_rows += size
+            n_batches += 1
             if self.batch_hooks_:
                 self.history.record_batch(prefix + "_loss", step["loss"].item())
-                self.history.record_batch(prefix + "_batch_size", sizes[-1])
+                self.history.record_batch(prefix + "_batch_size", size)
                 self.notify("on_batch_end", batch=batch, training=training, **step)
-        sizes = np.asarray(sizes, dtype=np.float64)
-        mean_loss = torch.stack(losses).double().cpu().numpy() @ sizes / sizes.sum()
-        self.history.record(prefix + "_loss", float(mean_loss))
-        self.history.record(prefix + "_batch_count", len(sizes))
+        self.history.record(prefix + "_loss", loss_sum.item() / n_rows)
+        self.history.record(prefix + "_batch_count", n_batches)
 
     def get_loss(self, y_pred, y_true, X=None, training=False, sample_weight=None):
         loss = self.criterion_(y_pred, y_true, sample_weight)

@@ -302,7 +302,13 @@ def test_epoch_level_callbacks_keep_batch_hooks_off_and_batch_callbacks_get_them
     counter = CountBatches()
     clf = MLPClassifier(max_iter=3, callbacks=[("count", counter)]).fit(X, y)
     assert clf.net_.batch_hooks_ and counter.count == 3 * 2
-    assert len(clf.history_[-1, "batches"]) == 2
+    batches = clf.history_[-1, "batches"]
+    assert len(batches) == 2
+    # the epoch's loss is the mean over rows: batch losses weighted by batch size
+    sizes = [batch["train_batch_size"] for batch in batches]
+    losses = [batch["train_loss"] for batch in batches]
+    assert sizes == [200, 40]
+    assert clf.history_[-1, "train_loss"] == pytest.approx(np.average(losses, weights=sizes))
     plain = MLPClassifier(max_iter=3).fit(X, y)
     assert not plain.net_.batch_hooks_
 
