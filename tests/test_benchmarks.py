@@ -79,3 +79,21 @@ def test_defaults_study_rejects_unknown_candidates(capsys):
     with pytest.raises(SystemExit):
         defaults.main(["--candidates", "xgboost"])
     assert "invalid choice: 'xgboost'" in capsys.readouterr().err
+
+
+def test_speed_benchmark_interleaves_fits_and_keeps_each_ones_fastest(monkeypatch):
+    from benchmarks import speed
+
+    calls = []
+    seconds = iter([3.0, 2.0, 5.0, 1.0, 1.0, 4.0, 2.0, 2.0])  # two rounds of four
+
+    def fake_time_fit(name, X, y, hidden, epochs):
+        calls.append(name)
+        return next(seconds), 0.5, f"predict of {name} #{calls.count(name)}"
+
+    monkeypatch.setattr(speed, "time_fit", fake_time_fit)
+    best = speed.best_fits([[0.0]] * 10, [0] * 10, (4,), epochs=3, repeats=2)
+    assert calls == list(speed.IMPLEMENTATIONS) * 2
+    assert {name: fit[1] for name, fit in best.items()} == {
+        "sklearn": 1.0, "skmlp": 2.0, "skorch": 2.0, "minimal": 1.0}
+    assert best["sklearn"][3] == "predict of sklearn #2"
