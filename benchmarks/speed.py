@@ -6,7 +6,7 @@ with Adam at learning rate 1e-3 and batch 200 for a fixed number of epochs
 They take turns, three rounds, and each implementation's fastest fit counts.
 Ratios are against scikit-learn measured in the same run.
 
-    python -m benchmarks.speed                 # 1k, 10k, 100k, 1M rows (about 10 minutes)
+    python -m benchmarks.speed                 # 1k, 10k, 100k, 1M rows (about 5 minutes)
     python -m benchmarks.speed --sizes 1000 10000
 """
 
