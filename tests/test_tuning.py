@@ -103,6 +103,17 @@ def test_pruning_stops_bad_trials_and_counts_them(Xy):
     assert found.best_params_ == {"learning_rate_init": 3e-3}
 
 
+@pytest.mark.parametrize("max_iter, steps", [(6, [0, 1, 2, 3, 4, 5]),
+                                             (60, list(range(2, 60, 3)))])
+def test_first_fold_reports_at_most_twenty_scores(Xy, max_iter, steps):
+    X, y = Xy
+    found = OptunaSearchCV(
+        MLPClassifier(max_iter=max_iter, n_iter_no_change=100, random_state=0),
+        {"alpha": FloatDistribution(1e-4, 1.0, log=True)}, n_trials=1, cv=2,
+        random_state=0, pruner=optuna.pruners.NopPruner()).fit(X, y)
+    assert sorted(found.study_.trials[0].intermediate_values) == steps
+
+
 def test_sample_weight_is_split_with_the_folds(Xy):
     X, y = Xy
     weight = np.where(y == 2, 5.0, 1.0)
