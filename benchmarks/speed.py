@@ -188,20 +188,27 @@ def warm_up(name):
     time_fit(name, X, y, (8,), 1)
 
 
-def best_fits(X, y, hidden, epochs, repeats):
-    """name -> (epochs, seconds per epoch, accuracy, predict) of its fastest fit.
+def _fastest_in_turns(names, fit_once, repeats, seconds):
+    """name -> the fastest of ``repeats`` results of ``fit_once(name)``.
 
-    The implementations take turns, ``repeats`` rounds, so that all of them
-    meet the same load on a shared machine; each keeps its least disturbed
-    fit (the convention of :mod:`timeit`).
+    The names take turns, ``repeats`` rounds, so that all of them meet the
+    same load on a shared machine; each keeps its least disturbed fit (the
+    convention of :mod:`timeit`). ``seconds`` reads the time off a result.
     """
-    fits = {name: [] for name in IMPLEMENTATIONS}
+    runs = {name: [] for name in names}
     for _ in range(repeats):
-        for name in IMPLEMENTATIONS:
-            # plain skorch is about 4x slower; one epoch of 1M rows tells enough
-            epochs_here = 1 if name == "skorch" and len(X) > 100_000 else epochs
-            fits[name].append((epochs_here, *time_fit(name, X, y, hidden, epochs_here)))
-    return {name: min(runs, key=lambda run: run[1]) for name, runs in fits.items()}
+        for name in names:
+            runs[name].append(fit_once(name))
+    return {name: min(results, key=seconds) for name, results in runs.items()}
+
+
+def best_fits(X, y, hidden, epochs, repeats):
+    """name -> (epochs, seconds per epoch, accuracy, predict) of its fastest fit."""
+    def fit_once(name):
+        # plain skorch is about 4x slower; one epoch of 1M rows tells enough
+        epochs_here = 1 if name == "skorch" and len(X) > 100_000 else epochs
+        return (epochs_here, *time_fit(name, X, y, hidden, epochs_here))
+    return _fastest_in_turns(IMPLEMENTATIONS, fit_once, repeats, seconds=lambda run: run[1])
 
 
 def run(sizes, deep_rows, memory_rows, repeats):
@@ -233,21 +240,21 @@ def run_regression(repeats, n_rows=100_000, epochs=10):
     X = X.astype(np.float32)
     X_pred = X[:100_000]
     classes = {"sklearn": SklearnRegressor, "skmlp": MLPRegressor}
-    seconds, models = {name: np.inf for name in classes}, {}
-    for _ in range(repeats):  # in turns, the fastest fit of each (see best_fits)
-        for name, Model in classes.items():
-            model = Model(batch_size=BATCH, learning_rate_init=LR, random_state=0,
-                          **_fixed_epochs(epochs))
-            with warnings.catch_warnings():
-                warnings.simplefilter("ignore", ConvergenceWarning)
-                start = time.perf_counter()
-                model.fit(X, y)
-            seconds[name] = min(seconds[name], time.perf_counter() - start)
-            models[name] = model
+
+    def fit_once(name):
+        model = classes[name](batch_size=BATCH, learning_rate_init=LR, random_state=0,
+                              **_fixed_epochs(epochs))
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", ConvergenceWarning)
+            start = time.perf_counter()
+            model.fit(X, y)
+        return time.perf_counter() - start, model
+
     rows = []
-    for name, model in models.items():
+    for name, (seconds, model) in _fastest_in_turns(classes, fit_once, repeats,
+                                                    seconds=lambda run: run[0]).items():
         rows.append({"rows": n_rows, "model": name,
-                     "seconds_per_epoch": seconds[name] / epochs,
+                     "seconds_per_epoch": seconds / epochs,
                      "train_r2": model.score(X, y),
                      "predict_100k_s": time_predict(model.predict, X_pred, repeats=5),
                      "single_row_predict_ms": 1e3 * single_row_latency(model.predict, X_pred)})

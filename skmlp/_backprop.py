@@ -16,7 +16,8 @@ import torch
 from torch import nn
 from torch.nn import functional as F
 
-from .modules import MLP, Dropout
+from ._losses import l1_penalty, per_sample, weighted_mean
+from .modules import MLP, Dropout, weight_parameters
 
 #: activation -> (gradient at its output, its output) -> gradient at its input;
 #: the kernels autograd itself runs for these activations
@@ -50,10 +51,8 @@ def _output_gradient(kind, y_pred, y_true, sample_weight):
         n_terms = grad.numel()
     if sample_weight is None:
         return loss, grad.mul_(1 / n_terms)
-    def per_sample(weight, ndim):
-        return weight.view((-1,) + (1,) * (ndim - 1))
-    return ((loss * per_sample(sample_weight, loss.ndim)).mean(),
-            grad.mul_(per_sample(sample_weight, grad.ndim) / n_terms))
+    return (weighted_mean(loss, sample_weight),
+            grad.mul_(per_sample(sample_weight, grad) / n_terms))
 
 
 class ExplicitBackprop:
@@ -88,7 +87,7 @@ class ExplicitBackprop:
         self.kind = kind
         self.l1 = l1
         self.weight_decay = weight_decay
-        self.weights = [layer.weight for layer in self.layers if isinstance(layer, nn.Linear)]
+        self.weights = weight_parameters(module)[0]
 
     @staticmethod
     def supports(module, kind):
@@ -131,8 +130,7 @@ class ExplicitBackprop:
                 elif type(layer) in _BACKWARD:
                     grad = _BACKWARD[type(layer)](grad, tensor)
             if self.l1 > 0:
-                scale = self.l1 / len(X)
-                loss = loss + scale * sum(weight.abs().sum() for weight in self.weights)
+                loss = loss + l1_penalty(self.weights, self.l1, len(X))
                 torch._foreach_add_([weight.grad for weight in self.weights],
-                                    torch._foreach_sign(self.weights), alpha=scale)
+                                    torch._foreach_sign(self.weights), alpha=self.l1 / len(X))
         return X, loss

@@ -46,9 +46,22 @@ class WeightedLoss(nn.Module):
         loss = _LOSSES[self.kind]
         if sample_weight is None:
             return loss(y_pred, y_true)
-        per_element = loss(y_pred, y_true, reduction="none")
-        shape = (-1,) + (1,) * (per_element.ndim - 1)
-        return (per_element * sample_weight.view(shape)).mean()
+        return weighted_mean(loss(y_pred, y_true, reduction="none"), sample_weight)
+
+
+def per_sample(sample_weight, like):
+    """``sample_weight`` shaped to scale the rows of ``like``."""
+    return sample_weight.view((-1,) + (1,) * (like.ndim - 1))
+
+
+def weighted_mean(per_element, sample_weight):
+    """Mean of a per-element loss, each sample's terms multiplied by its weight."""
+    return (per_element * per_sample(sample_weight, per_element)).mean()
+
+
+def l1_penalty(weights, strength, n_rows):
+    """``strength * sum(|W|) / n_rows`` over the weight matrices ``weights``."""
+    return strength * sum(weight.abs().sum() for weight in weights) / n_rows
 
 
 def combined_sample_weight(X, y, sample_weight=None, class_weight=None):

@@ -19,6 +19,7 @@ from skorch.callbacks import Callback, EpochTimer, LRScheduler
 
 from ._backprop import ExplicitBackprop
 from ._data import TensorBatches, TensorData, as_tensor
+from ._losses import l1_penalty
 from .modules import weight_parameters
 
 _BATCH_HOOKS = ("on_batch_begin", "on_batch_end", "on_grad_computed")
@@ -91,7 +92,8 @@ class TabularNet(NeuralNet):
                       {"params": others, "weight_decay": 0.0}]
         else:
             # One group: a fused optimizer then runs one kernel per step, not
-            # one per group; the L2 gradient is added in train_step.
+            # one per group; the L2 gradient is added with the others (train_step
+            # or ExplicitBackprop).
             groups = [{"params": weights + others, "weight_decay": 0.0}]
         self.optimizer_ = self.optimizer(groups, **kwargs)
         return self
@@ -176,7 +178,7 @@ class TabularNet(NeuralNet):
     def get_loss(self, y_pred, y_true, X=None, training=False, sample_weight=None):
         loss = self.criterion_(y_pred, y_true, sample_weight)
         if training and self.l1 > 0:
-            loss = loss + self.l1 * sum(w.abs().sum() for w in self.weights_) / len(y_pred)
+            loss = loss + l1_penalty(self.weights_, self.l1, len(y_pred))
         return loss
 
     def train_step(self, batch, **fit_params):
