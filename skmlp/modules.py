@@ -30,6 +30,21 @@ def _activation_layer(name):
     return layer(inplace=True) if "inplace" in inspect.signature(layer).parameters else layer()
 
 
+def _glorot_uniform_(linear, activation):
+    """Initialise a linear layer as scikit-learn's MLP does.
+
+    Weights and biases are drawn from ``U(-b, b)`` with
+    ``b = sqrt(f / (fan_in + fan_out))``, ``f = 2`` for the logistic
+    activation and 6 otherwise (Glorot & Bengio, 2010). torch's default,
+    ``U(±1/sqrt(fan_in))``, starts narrow-input layers several times wider and
+    wide-input output layers narrower.
+    """
+    factor = 2.0 if activation == "logistic" else 6.0
+    bound = (factor / (linear.in_features + linear.out_features)) ** 0.5
+    nn.init.uniform_(linear.weight, -bound, bound)
+    nn.init.uniform_(linear.bias, -bound, bound)
+
+
 class Dropout(nn.Dropout):
     """:class:`torch.nn.Dropout` with a faster path on the CPU.
 
@@ -82,6 +97,9 @@ class MLP(nn.Module):
         ``hidden_layer_sizes``).
     batch_norm : bool
         Whether to normalise each hidden layer's pre-activations.
+    init : {"torch", "glorot"}, default="torch"
+        How the linear layers start: torch's default, or scikit-learn's
+        Glorot uniform initialisation (biases included).
 
     Examples
     --------
@@ -94,7 +112,7 @@ class MLP(nn.Module):
     """
 
     def __init__(self, n_features, n_outputs, hidden_layer_sizes, activation,
-                 dropout, batch_norm):
+                 dropout, batch_norm, init="torch"):
         super().__init__()
         layers = []
         width = n_features
@@ -107,6 +125,9 @@ class MLP(nn.Module):
                 layers.append(Dropout(p))
             width = size
         layers.append(nn.Linear(width, n_outputs))
+        for layer in layers:
+            if init == "glorot" and isinstance(layer, nn.Linear):
+                _glorot_uniform_(layer, activation)
         self.layers = nn.Sequential(*layers)
 
     def forward(self, X):
