@@ -8,8 +8,10 @@ model fold k's test rows at the next step). Here:
 
 - the CV splits are drawn once and are the same for every trial;
 - pruning uses the validation score of the *first* fold, reported every
-  ``max_iter // 20`` epochs (every epoch for ``max_iter < 40``), so trials
-  are always compared on the same fold at the same epoch and no fold
+  ``max_iter // 20`` epochs (every epoch for ``max_iter < 40``), then the
+  mean score of the folds done so far after each later fold but the last
+  (at step ``k * max_iter`` after ``k`` folds: epochs trained), so trials
+  are always compared on the same folds at the same step and no fold
   ever sees another's data; the trial's score is the mean over all folds of
   models trained exactly as a plain ``fit`` would train them (the epoch
   callback only reads), so refitting ``best_params_`` reproduces it;
@@ -314,10 +316,27 @@ class _Objective:
             for name, value in self._score(model, X_test, y_test).items():
                 scores.setdefault(name, []).append(float(value))
             score_times.append(time.perf_counter() - start)
+            if self.prune and 0 < fold < len(self.splits) - 1:
+                self._report_folds(trial, model, scores[self.refit_metric])
         trial.set_user_attr("split_scores", scores)
         trial.set_user_attr("fit_times", fit_times)
         trial.set_user_attr("score_times", score_times)
         return float(np.mean(scores[self.refit_metric]))
+
+    @staticmethod
+    def _report_folds(trial, model, fold_scores):
+        """Report the mean score of the folds done so far, and prune a bad trial.
+
+        The step is the number of epochs trained (``max_iter`` per fold for
+        skmlp estimators), so these reports continue the first fold's epoch
+        reports on one scale, and every trial is compared on the same folds.
+        """
+        final = _final_step(model)
+        epochs_per_fold = final.max_iter if isinstance(final, BaseMLP) else 1
+        n_folds = len(fold_scores)
+        trial.report(float(np.mean(fold_scores)), n_folds * epochs_per_fold)
+        if trial.should_prune():
+            raise optuna.TrialPruned(f"pruned after {n_folds} folds")
 
     def _score(self, model, X, y):
         result = self.scorers(model, X, y)

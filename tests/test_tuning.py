@@ -114,6 +114,35 @@ def test_first_fold_reports_at_most_twenty_scores(Xy, max_iter, steps):
     assert sorted(found.study_.trials[0].intermediate_values) == steps
 
 
+def test_later_folds_report_the_running_mean_at_epochs_trained(Xy):
+    X, y = Xy
+    found = OptunaSearchCV(
+        MLPClassifier(max_iter=6, n_iter_no_change=100, random_state=0),
+        {"alpha": FloatDistribution(1e-4, 1.0, log=True)}, n_trials=1, cv=4,
+        random_state=0, pruner=optuna.pruners.NopPruner()).fit(X, y)
+    trial = found.study_.trials[0]
+    folds = trial.user_attrs["split_scores"]["score"]
+    # after folds 2 and 3 (not after the last: the trial's value follows)
+    assert trial.intermediate_values[12] == pytest.approx(np.mean(folds[:2]))
+    assert trial.intermediate_values[18] == pytest.approx(np.mean(folds[:3]))
+    assert max(trial.intermediate_values) == 18
+
+
+def test_a_trial_can_be_pruned_at_a_fold_boundary(Xy):
+    X, y = Xy
+    # ignores the first fold's epoch reports (steps < 6); no score reaches 2
+    pruner = optuna.pruners.ThresholdPruner(lower=2.0, n_warmup_steps=6)
+    found = OptunaSearchCV(
+        MLPClassifier(max_iter=6, n_iter_no_change=100, random_state=0),
+        {"alpha": FloatDistribution(1e-4, 1.0, log=True)}, n_trials=2, cv=3,
+        random_state=0, pruner=pruner, refit=False)
+    with pytest.raises(ValueError, match="No trial completed"):
+        found.fit(X, y)
+    for trial in found.study_.trials:
+        assert trial.state == optuna.trial.TrialState.PRUNED
+        assert trial.last_step == 12  # after the second of three folds
+
+
 def test_sample_weight_is_split_with_the_folds(Xy):
     X, y = Xy
     weight = np.where(y == 2, 5.0, 1.0)
