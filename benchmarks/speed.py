@@ -129,22 +129,26 @@ def time_fit(name, X, y, hidden, epochs):
     return seconds / epochs, accuracy, predict
 
 
-def time_predict(predict, X, repeats):
-    best = np.inf
-    for _ in range(repeats):
+def prediction_times(predicts, X, repeats=5, calls=300):
+    """name -> (seconds to predict all of ``X``, median single-row milliseconds).
+
+    The predict functions take turns, for the whole of ``X`` (the fastest of
+    ``repeats`` rounds counts) and then row by row, so that a burst of load
+    on a shared machine falls on all of them alike.
+    """
+    def predict_all(name):
         start = time.perf_counter()
-        predict(X)
-        best = min(best, time.perf_counter() - start)
-    return best
+        predicts[name](X)
+        return time.perf_counter() - start
 
-
-def single_row_latency(predict, X, calls=300):
-    times = []
+    whole = _fastest_in_turns(predicts, predict_all, repeats, seconds=lambda t: t)
+    single = {name: [] for name in predicts}
     for i in range(calls):
-        start = time.perf_counter()
-        predict(X[i:i + 1])
-        times.append(time.perf_counter() - start)
-    return float(np.median(times))
+        for name, predict in predicts.items():
+            start = time.perf_counter()
+            predict(X[i:i + 1])
+            single[name].append(time.perf_counter() - start)
+    return {name: (whole[name], 1e3 * float(np.median(single[name]))) for name in predicts}
 
 
 def _status_mb(field):
@@ -219,13 +223,15 @@ def run(sizes, deep_rows, memory_rows, repeats):
     for n_rows, hidden in [(n, (100,)) for n in sizes] + [(deep_rows, (256, 128, 64))]:
         X, y = make_data(n_rows)
         epochs = _epochs_for(n_rows) if hidden == (100,) else 5
-        for name, (epochs_here, per_epoch, accuracy, predict) in best_fits(
-                X, y, hidden, epochs, repeats).items():
+        fits = best_fits(X, y, hidden, epochs, repeats)
+        if n_rows == 100_000 and hidden == (100,):
+            predict_times = prediction_times(
+                {name: predict for name, (*_, predict) in fits.items()}, X_pred)
+        for name, (epochs_here, per_epoch, accuracy, _) in fits.items():
             row = {"rows": n_rows, "hidden": str(hidden), "model": name, "epochs": epochs_here,
                    "seconds_per_epoch": per_epoch, "train_accuracy": accuracy}
             if n_rows == 100_000 and hidden == (100,):
-                row["predict_100k_s"] = time_predict(predict, X_pred, repeats=5)
-                row["single_row_predict_ms"] = 1e3 * single_row_latency(predict, X_pred)
+                row["predict_100k_s"], row["single_row_predict_ms"] = predict_times[name]
             if n_rows == memory_rows and hidden == (100,):
                 row["peak_memory_mb"] = peak_memory_mb(name, X, y, hidden, 1)
             rows.append(row)
@@ -251,13 +257,16 @@ def run_regression(repeats, n_rows=100_000, epochs=10):
         return time.perf_counter() - start, model
 
     rows = []
-    for name, (seconds, model) in _fastest_in_turns(classes, fit_once, repeats,
-                                                    seconds=lambda run: run[0]).items():
+    fits = _fastest_in_turns(classes, fit_once, repeats, seconds=lambda run: run[0])
+    predict_times = prediction_times({name: model.predict for name, (_, model) in fits.items()},
+                                     X_pred)
+    for name, (seconds, model) in fits.items():
+        predict_s, single_row_ms = predict_times[name]
         rows.append({"rows": n_rows, "model": name,
                      "seconds_per_epoch": seconds / epochs,
                      "train_r2": model.score(X, y),
-                     "predict_100k_s": time_predict(model.predict, X_pred, repeats=5),
-                     "single_row_predict_ms": 1e3 * single_row_latency(model.predict, X_pred)})
+                     "predict_100k_s": predict_s,
+                     "single_row_predict_ms": single_row_ms})
         print(rows[-1], flush=True)
     return pd.DataFrame(rows)
 

@@ -97,3 +97,18 @@ def test_speed_benchmark_interleaves_fits_and_keeps_each_ones_fastest(monkeypatc
     assert {name: fit[1] for name, fit in best.items()} == {
         "sklearn": 1.0, "skmlp": 2.0, "skorch": 2.0, "minimal": 1.0}
     assert best["sklearn"][3] == "predict of sklearn #2"
+
+
+def test_speed_benchmark_times_predictions_in_turns(monkeypatch):
+    from benchmarks import speed
+
+    clock = iter(range(1000))
+    monkeypatch.setattr(speed.time, "perf_counter", lambda: next(clock))
+    calls = []
+    predicts = {"a": lambda X: calls.append(("a", len(X))),
+                "b": lambda X: calls.append(("b", len(X)))}
+    times = speed.prediction_times(predicts, [[0.0]] * 10, repeats=2, calls=3)
+    # whole-data rounds alternate, then single rows alternate
+    assert calls == [("a", 10), ("b", 10)] * 2 + [("a", 1), ("b", 1)] * 3
+    # each call reads the fake clock twice: every call takes one tick
+    assert times == {"a": (1, 1e3), "b": (1, 1e3)}
