@@ -134,7 +134,8 @@ def prediction_times(predicts, X, repeats=5, calls=300):
 
     The predict functions take turns, for the whole of ``X`` (the fastest of
     ``repeats`` rounds counts) and then row by row, so that a burst of load
-    on a shared machine falls on all of them alike.
+    on a shared machine falls on all of them alike. Single rows need no
+    pause between them: a product that small runs on one thread.
     """
     def predict_all(name):
         start = time.perf_counter()
@@ -192,16 +193,27 @@ def warm_up(name):
     time_fit(name, X, y, (8,), 1)
 
 
+#: Pause before each timed call: OpenBLAS's threads (numpy's, hence
+#: scikit-learn's) spin for about 0.1 s after a large matrix product before
+#: they sleep, and on two cores they took both from the next library. Right
+#: after scikit-learn's prediction of 100k rows, skmlp's took 27 ms instead of
+#: 7 ms; after a pause of 0.2 s, 7 ms again.
+_SETTLE_SECONDS = 0.25
+
+
 def _fastest_in_turns(names, fit_once, repeats, seconds):
     """name -> the fastest of ``repeats`` results of ``fit_once(name)``.
 
     The names take turns, ``repeats`` rounds, so that all of them meet the
     same load on a shared machine; each keeps its least disturbed fit (the
-    convention of :mod:`timeit`). ``seconds`` reads the time off a result.
+    convention of :mod:`timeit`). Each call starts after a pause in which the
+    previous library's idle threads stop spinning. ``seconds`` reads the
+    time off a result.
     """
     runs = {name: [] for name in names}
     for _ in range(repeats):
         for name in names:
+            time.sleep(_SETTLE_SECONDS)
             runs[name].append(fit_once(name))
     return {name: min(results, key=seconds) for name, results in runs.items()}
 

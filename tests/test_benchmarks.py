@@ -92,8 +92,11 @@ def test_speed_benchmark_interleaves_fits_and_keeps_each_ones_fastest(monkeypatc
         return next(seconds), 0.5, f"predict of {name} #{calls.count(name)}"
 
     monkeypatch.setattr(speed, "time_fit", fake_time_fit)
+    pauses = []
+    monkeypatch.setattr(speed.time, "sleep", pauses.append)
     best = speed.best_fits([[0.0]] * 10, [0] * 10, (4,), epochs=3, repeats=2)
     assert calls == list(speed.IMPLEMENTATIONS) * 2
+    assert pauses == [speed._SETTLE_SECONDS] * 8  # one before every fit
     assert {name: fit[1] for name, fit in best.items()} == {
         "sklearn": 1.0, "skmlp": 2.0, "skorch": 2.0, "minimal": 1.0}
     assert best["sklearn"][3] == "predict of sklearn #2"
@@ -104,11 +107,14 @@ def test_speed_benchmark_times_predictions_in_turns(monkeypatch):
 
     clock = iter(range(1000))
     monkeypatch.setattr(speed.time, "perf_counter", lambda: next(clock))
+    pauses = []
+    monkeypatch.setattr(speed.time, "sleep", pauses.append)
     calls = []
     predicts = {"a": lambda X: calls.append(("a", len(X))),
                 "b": lambda X: calls.append(("b", len(X)))}
     times = speed.prediction_times(predicts, [[0.0]] * 10, repeats=2, calls=3)
     # whole-data rounds alternate, then single rows alternate
     assert calls == [("a", 10), ("b", 10)] * 2 + [("a", 1), ("b", 1)] * 3
+    assert len(pauses) == 4  # before each whole-data prediction only
     # each call reads the fake clock twice: every call takes one tick
     assert times == {"a": (1, 1e3), "b": (1, 1e3)}
