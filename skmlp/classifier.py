@@ -32,7 +32,9 @@ class MLPClassifier(ClassifierMixin, BaseMLP):
     data sets (``python -m benchmarks.defaults``; README): two hidden layers
     of 128 units instead of one of 100, ``dropout=0.3`` and a cosine
     learning-rate schedule. ``MLPClassifier(hidden_layer_sizes=(100,), dropout=0.0,
-    learning_rate="constant")`` trains scikit-learn's default network.
+    learning_rate="constant")`` trains scikit-learn's default network. The
+    layers start, as scikit-learn's do, from Glorot uniform weights and
+    biases.
 
     Parameters
     ----------
