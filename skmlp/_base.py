@@ -17,7 +17,7 @@ from sklearn.utils.validation import check_is_fitted
 from skorch.callbacks import EarlyStopping, LRScheduler
 from torch.optim import lr_scheduler
 
-from ._data import TensorData, as_tensor
+from ._data import TensorData, as_tensor, storage_device
 from ._losses import WeightedLoss, combined_sample_weight
 from ._net import TabularNet
 from ._optim import Adam
@@ -159,8 +159,10 @@ _DEVICE_PARAMETERS = """\
 device : str, default="cpu"
         Where to train and predict: ``"cpu"``, ``"cuda"`` (or
         ``"cuda:N"``), or ``"auto"`` (CUDA when available). The data is
-        moved to the device once per call, not per batch. A model trained
-        on a GPU unpickles and predicts on a CPU-only machine.
+        moved to the GPU once per call, not per batch, when it fits in half
+        the GPU's free memory; larger data stays in host memory and is
+        copied over batch by batch. A model trained on a GPU unpickles and
+        predicts on a CPU-only machine.
 
     callbacks : list of (name, skorch.callbacks.Callback) or Callback, \
 default=None
@@ -384,12 +386,17 @@ class BaseMLP(BaseEstimator, metaclass=ABCMeta):
         else:
             parts = [slice(None), None]
 
+        # 4 bytes a value (float32, or int64 labels: one per row)
+        n_bytes = 4 * (X.size + (0 if targets is X else targets.size * 2)
+                       + (0 if weight is None else weight.size))
+        store = storage_device(n_bytes, device)
+
         def to_data(rows):
-            X_t = as_tensor(X[rows], device)
+            X_t = as_tensor(X[rows], store)
             y_dtype = torch.int64 if targets.dtype.kind in "iu" else torch.float32
-            y_t = X_t if targets is X else as_tensor(targets[rows], device, y_dtype)
+            y_t = X_t if targets is X else as_tensor(targets[rows], store, y_dtype)
             return TensorData(X_t, y_t, None if weight is None else as_tensor(weight[rows],
-                                                                              device))
+                                                                              store))
 
         return tuple(None if rows is None else to_data(rows) for rows in parts)
 

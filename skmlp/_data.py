@@ -3,14 +3,32 @@
 skorch's default ``DataLoader`` fetches one row at a time through
 ``Dataset.__getitem__`` and collates rows back into a batch, which costs
 more than the forward and backward pass of a small tabular network. Here the
-data is converted to tensors (and moved to the device) once per ``fit``, and
-every batch is a single indexing operation.
+data is converted to tensors (and moved to the device, when it fits there)
+once per ``fit``, and every batch is a single indexing operation.
 """
 
 import numpy as np
 import torch
 
 _NUMPY_DTYPES = {torch.float32: np.float32, torch.int64: np.int64}
+
+#: Share of a GPU's free memory that data may take there; the rest is left to
+#: the weights, the optimizer state and the activations of a batch.
+DATA_SHARE_OF_FREE_MEMORY = 0.5
+
+
+def storage_device(n_bytes, device):
+    """Where to keep ``n_bytes`` of data for a model on ``device``.
+
+    On a GPU the data is kept on the GPU when it fits in
+    :data:`DATA_SHARE_OF_FREE_MEMORY` of the free memory, so that it moves
+    there once; otherwise it stays in host memory and each batch is copied
+    over (:class:`TensorBatches`). Any other device keeps it where the model is.
+    """
+    if torch.device(device).type != "cuda":
+        return device
+    free, _ = torch.cuda.mem_get_info(device)
+    return device if n_bytes <= DATA_SHARE_OF_FREE_MEMORY * free else "cpu"
 
 
 def as_tensor(array, device, dtype=torch.float32):
@@ -59,15 +77,30 @@ class TensorBatches:
     generator : torch.Generator or None
         Source of the permutations, so that shuffling follows the
         estimator's ``random_state`` and nothing else.
+    device : str or None
+        Where the batches are needed. Data kept elsewhere (in host memory,
+        for a GPU model whose data does not fit on the GPU) is copied there
+        batch by batch; None keeps the batches where the data is.
     """
 
-    def __init__(self, data, batch_size, shuffle=False, generator=None):
+    def __init__(self, data, batch_size, shuffle=False, generator=None, device=None):
         self.data = data
         self.batch_size = batch_size
         self.shuffle = shuffle
         self.generator = generator
+        self.device = device
 
     def __iter__(self):
+        batches = self._batches()
+        if self.device is None or self.data.X.device == torch.device(self.device):
+            yield from batches
+            return
+        for batch in batches:
+            X_batch = batch[0].to(self.device)
+            yield (X_batch, *(X_batch if t is batch[0] else None if t is None
+                              else t.to(self.device) for t in batch[1:]))
+
+    def _batches(self):
         data, size = self.data, self.batch_size
         tensors = (data.X, data.y, data.sample_weight)
         if not self.shuffle:

@@ -18,7 +18,7 @@ from skorch import NeuralNet
 from skorch.callbacks import Callback, EpochTimer, LRScheduler
 
 from ._backprop import ExplicitBackprop
-from ._data import TensorBatches, TensorData, as_tensor
+from ._data import TensorBatches, TensorData, as_tensor, storage_device
 from ._losses import l1_penalty
 from .modules import weight_parameters
 
@@ -127,8 +127,9 @@ class TabularNet(NeuralNet):
     def get_iterator(self, dataset, training=False):
         if training:
             return TensorBatches(dataset, min(self.batch_size, len(dataset)),
-                                 shuffle=self.shuffle, generator=self.shuffle_generator_)
-        return TensorBatches(dataset, PREDICT_BATCH_SIZE)
+                                 shuffle=self.shuffle, generator=self.shuffle_generator_,
+                                 device=self.device)
+        return TensorBatches(dataset, PREDICT_BATCH_SIZE, device=self.device)
 
     def fit_loop(self, X, y=None, epochs=None, *, valid=None, **fit_params):
         """Train for ``epochs`` passes over the :class:`TensorData` ``X``.
@@ -220,7 +221,7 @@ class TabularNet(NeuralNet):
         X = self._inference_input(X, training)
         with torch.inference_mode():
             for Xb in X.split(PREDICT_BATCH_SIZE):
-                yield function(Xb).to(device)
+                yield function(Xb.to(self.device)).to(device)
 
     def forward(self, X, training=False, device="cpu"):
         return self.apply(self.module_, X, training=training, device=device)
@@ -232,7 +233,7 @@ class TabularNet(NeuralNet):
             return torch.cat(list(self.apply_iter(function, X, training=training, device=device)))
         # one pass without the generator: ~4 µs less for a single row
         with torch.inference_mode():
-            return function(X).to(device)
+            return function(X.to(self.device)).to(device)
 
     def _inference_input(self, X, training):
         """``X`` as a tensor on the net's device, with the module in the right mode."""
@@ -240,4 +241,6 @@ class TabularNet(NeuralNet):
             self._set_training(training)
         if isinstance(X, TensorData):
             return X.X
-        return X if isinstance(X, torch.Tensor) else as_tensor(X, self.device)
+        if isinstance(X, torch.Tensor):
+            return X
+        return as_tensor(X, storage_device(X.size * 4, self.device))

@@ -52,3 +52,19 @@ def test_a_gpu_model_unpickles_and_predicts_on_a_cpu_only_machine(data, tmp_path
     device, predicted = json.loads(out.stdout.strip().splitlines()[-1])
     assert device == "cpu"
     assert predicted == est.predict(X)[:20].tolist()
+
+
+@pytest.mark.parametrize("Estimator", [MLPClassifier, MLPAutoencoder])
+def test_data_too_large_for_the_gpu_stays_in_host_memory_and_trains_the_same(
+        Estimator, data, monkeypatch):
+    X, y = data
+    on_gpu = Estimator(device="cuda", max_iter=5, random_state=0).fit(X, y)
+    from skmlp import _data
+    monkeypatch.setattr(_data, "DATA_SHARE_OF_FREE_MEMORY", 0.0)  # nothing fits
+    assert _data.storage_device(1, "cuda") == "cpu"
+    in_host = Estimator(device="cuda", max_iter=5, random_state=0).fit(X, y)
+    assert all(p.is_cuda for p in in_host.net_.module_.parameters())
+    np.testing.assert_allclose(in_host.loss_curve_, on_gpu.loss_curve_, rtol=1e-5)
+    method = "score_samples" if Estimator is MLPAutoencoder else "predict_proba"
+    np.testing.assert_allclose(getattr(in_host, method)(X), getattr(on_gpu, method)(X),
+                               rtol=1e-4, atol=1e-6)

@@ -1,0 +1,59 @@
+"""The batch-level data path: where data is kept, and how batches reach the model."""
+
+import pytest
+import torch
+
+from skmlp import _data
+from skmlp._data import TensorBatches, TensorData, storage_device
+
+
+@pytest.fixture
+def gpu_with_free_bytes(monkeypatch):
+    def set_free(free):
+        monkeypatch.setattr(torch.cuda, "mem_get_info", lambda device=None: (free, 2 * free))
+    return set_free
+
+
+def test_data_stays_on_the_gpu_when_it_fits_in_half_its_free_memory(gpu_with_free_bytes):
+    gpu_with_free_bytes(1000)
+    assert storage_device(500, "cuda") == "cuda"
+    assert storage_device(501, "cuda:1") == "cpu"
+    assert _data.DATA_SHARE_OF_FREE_MEMORY == 0.5
+
+
+def test_cpu_models_keep_their_data_on_the_cpu():
+    assert storage_device(10**15, "cpu") == "cpu"
+
+
+def _data_set(n=10):
+    X = torch.arange(3.0 * n).reshape(n, 3)
+    return TensorData(X, torch.arange(n), torch.ones(n))
+
+
+@pytest.mark.parametrize("shuffle", [False, True])
+def test_batches_of_data_kept_elsewhere_are_copied_to_the_model_device(shuffle):
+    data = _data_set()
+    # "meta" stands in for a GPU: a device other than the one the data is on
+    batches = list(TensorBatches(data, 4, shuffle=shuffle, generator=torch.Generator(),
+                                 device="meta"))
+    assert [len(X) for X, _, _ in batches] == [4, 4, 2]
+    for batch in batches:
+        assert all(t.device.type == "meta" for t in batch)
+
+
+@pytest.mark.parametrize("shuffle", [False, True])
+def test_batches_on_the_model_device_are_the_data_itself(shuffle):
+    data = _data_set()
+    moved = TensorBatches(data, 4, shuffle=shuffle, generator=torch.Generator().manual_seed(0),
+                          device="cpu")
+    kept = TensorBatches(data, 4, shuffle=shuffle, generator=torch.Generator().manual_seed(0))
+    for a, b in zip(moved, kept, strict=True):
+        for x, y in zip(a, b, strict=True):
+            assert torch.equal(x, y)
+
+
+def test_an_autoencoders_batches_share_one_tensor_after_the_copy():
+    X = torch.arange(12.0).reshape(4, 3)
+    (X_batch, y_batch, weight), = TensorBatches(TensorData(X, X), 4, shuffle=True,
+                                                generator=torch.Generator(), device="meta")
+    assert y_batch is X_batch and weight is None
