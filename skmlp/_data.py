@@ -25,7 +25,7 @@ def storage_device(n_bytes, device):
     there once; otherwise it stays in host memory and each batch is copied
     over (:class:`TensorBatches`). Any other device keeps it where the model is.
     """
-    if torch.device(device).type != "cuda":
+    if not str(device).startswith("cuda"):
         return device
     free, _ = torch.cuda.mem_get_info(device)
     return device if n_bytes <= DATA_SHARE_OF_FREE_MEMORY * free else "cpu"
