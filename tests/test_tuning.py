@@ -191,7 +191,9 @@ def test_bad_storage_urls_fail_clearly(Xy, url):
 
 
 def test_two_worker_processes_share_one_study_exactly(Xy):
-    found = search(None, None, 6, max_iter=10, n_jobs=2, random_state=0).fit(*Xy)
+    # trials long enough (~0.5 s) that a worker process starting a second
+    # later than the other still finds trials left to run
+    found = search(None, None, 6, max_iter=60, n_jobs=2, random_state=0).fit(*Xy)
     trials = found.study_.get_trials()
     assert found.n_trials_ == 6
     assert sum(t.state.name == "COMPLETE" for t in trials) == 6
