@@ -386,7 +386,7 @@ class BaseMLP(BaseEstimator, metaclass=ABCMeta):
         else:
             parts = [slice(None), None]
 
-        # 4 bytes a value (float32, or int64 labels: one per row)
+        # float32 features and weights; targets counted at 8 bytes (int64 labels)
         n_bytes = 4 * (X.size + (0 if targets is X else targets.size * 2)
                        + (0 if weight is None else weight.size))
         store = storage_device(n_bytes, device)
