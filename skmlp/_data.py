@@ -31,6 +31,15 @@ def storage_device(n_bytes, device):
     return device if n_bytes <= DATA_SHARE_OF_FREE_MEMORY * free else "cpu"
 
 
+def as_stored_tensor(array, device):
+    """A float32 numpy array as a tensor where a model on ``device`` keeps its data.
+
+    See :func:`storage_device`: on the device when it fits there, else in
+    host memory, from where each batch is copied over.
+    """
+    return as_tensor(array, storage_device(array.size * 4, device))
+
+
 def as_tensor(array, device, dtype=torch.float32):
     """Convert a numpy array to a tensor on ``device`` without needless copies.
 
@@ -95,10 +104,13 @@ class TensorBatches:
         if self.device is None or self.data.X.device == torch.device(self.device):
             yield from batches
             return
-        for batch in batches:
-            X_batch = batch[0].to(self.device)
-            yield (X_batch, *(X_batch if t is batch[0] else None if t is None
-                              else t.to(self.device) for t in batch[1:]))
+        reconstructs = self.data.y is self.data.X
+        for X_batch, y_batch, weight in batches:
+            X_batch = X_batch.to(self.device)
+            yield (X_batch,
+                   X_batch if reconstructs else None if y_batch is None
+                   else y_batch.to(self.device),
+                   None if weight is None else weight.to(self.device))
 
     def _batches(self):
         data, size = self.data, self.batch_size

@@ -18,7 +18,7 @@ from skorch import NeuralNet
 from skorch.callbacks import Callback, EpochTimer, LRScheduler
 
 from ._backprop import ExplicitBackprop
-from ._data import TensorBatches, TensorData, as_tensor, storage_device
+from ._data import TensorBatches, TensorData, as_stored_tensor
 from ._losses import l1_penalty
 from .modules import weight_parameters
 
@@ -241,6 +241,4 @@ class TabularNet(NeuralNet):
             self._set_training(training)
         if isinstance(X, TensorData):
             return X.X
-        if isinstance(X, torch.Tensor):
-            return X
-        return as_tensor(X, storage_device(X.size * 4, self.device))
+        return X if isinstance(X, torch.Tensor) else as_stored_tensor(X, self.device)

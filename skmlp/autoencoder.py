@@ -18,7 +18,7 @@ from ._base import (
     _store_init_params,
     _training_parameters,
 )
-from ._data import as_tensor, storage_device
+from ._data import as_stored_tensor
 from ._validation import check_features
 from .modules import Autoencoder
 
@@ -190,8 +190,7 @@ class MLPAutoencoder(OutlierMixin, TransformerMixin, BaseMLP):
 
     def _errors(self, X):
         """Per-feature reconstruction errors of validated data (array or tensor)."""
-        if not isinstance(X, torch.Tensor):
-            X = as_tensor(X, storage_device(X.size * 4, self.net_.device))
+        X = X if isinstance(X, torch.Tensor) else as_stored_tensor(X, self.net_.device)
         difference = self.net_.forward(X, device=X.device).double() - X.double()
         errors = difference ** 2 if self.loss == "squared_error" else difference.abs()
         return errors.cpu().numpy()

@@ -125,9 +125,10 @@ class MLP(nn.Module):
                 layers.append(Dropout(p))
             width = size
         layers.append(nn.Linear(width, n_outputs))
-        for layer in layers:
-            if init == "glorot" and isinstance(layer, nn.Linear):
-                _glorot_uniform_(layer, activation)
+        if init == "glorot":
+            for layer in layers:
+                if isinstance(layer, nn.Linear):
+                    _glorot_uniform_(layer, activation)
         self.layers = nn.Sequential(*layers)
 
     def forward(self, X):
