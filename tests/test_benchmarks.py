@@ -1,9 +1,10 @@
-"""The benchmark command line: results folders, bad names, interrupted runs."""
+"""The benchmark command line: results folders, bad names, interrupted runs; scoring rules."""
 
+import numpy as np
 import pandas as pd
 import pytest
 
-from benchmarks import compare
+from benchmarks import anomaly, compare
 
 
 def test_small_run_writes_fold_csv_summary_and_plots(tmp_path):
@@ -118,3 +119,14 @@ def test_speed_benchmark_times_predictions_in_turns(monkeypatch):
     assert len(pauses) == 4  # before each whole-data prediction only
     # each call reads the fake clock twice: every call takes one tick
     assert times == {"a": (1, 1e3), "b": (1, 1e3)}
+
+
+def test_anomaly_counts_each_alarm_once_and_skips_windows_of_the_probation_period():
+    index = pd.date_range("2024-01-01", periods=10, freq="h")
+    windows = [(index[0], index[1]), (index[5], index[6])]  # the first ends before start
+    flags = np.array([1, 1, 0, 1, 0, 1, 1, 0, 1, 1], dtype=bool)
+    scores = anomaly._evaluate(flags, index, windows, start=2)
+    # evaluated: points 2-9; flagged 3, 5, 6, 8, 9; alarms start at 3, 5 and 8
+    assert scores == {"windows hit": "1/1", "alarms": 3, "false alarms per 1k points": 1000 * 3 / 8,
+                      "point precision": 2 / 5, "alarm precision": 1 / 3,
+                      "window recall": 1.0}
