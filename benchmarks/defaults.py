@@ -41,6 +41,8 @@ CANDIDATES = {
     "cosine_100": lambda seed: MLPClassifier(
         hidden_layer_sizes=(100,), dropout=0.0, random_state=seed),
     "dropout_0.2": lambda seed: MLPClassifier(dropout=0.2, random_state=seed),
+    # the default's whole cosine cycle: not stopped by the training-loss test
+    "full_cycle": lambda seed: MLPClassifier(n_iter_no_change=200, random_state=seed),
     "wide_256": lambda seed: MLPClassifier(hidden_layer_sizes=(256, 256), random_state=seed),
     "wide_early_stopping": lambda seed: MLPClassifier(
         hidden_layer_sizes=(256, 256), dropout=0.1, learning_rate="constant",

@@ -127,6 +127,17 @@ def test_anomaly_counts_each_alarm_once_and_skips_windows_of_the_probation_perio
     flags = np.array([1, 1, 0, 1, 0, 1, 1, 0, 1, 1], dtype=bool)
     scores = anomaly._evaluate(flags, index, windows, start=2)
     # evaluated: points 2-9; flagged 3, 5, 6, 8, 9; alarms start at 3, 5 and 8
-    assert scores == {"windows hit": "1/1", "alarms": 3, "false alarms per 1k points": 1000 * 3 / 8,
-                      "point precision": 2 / 5, "alarm precision": 1 / 3,
-                      "window recall": 1.0}
+    assert scores == {"windows hit": 1, "windows": 1, "alarms": 3,
+                      "false alarms per 1k points": 1000 * 3 / 8, "point precision": 2 / 5,
+                      "alarm precision": 1 / 3, "window recall": 1.0}
+
+
+def test_anomaly_summary_sums_windows_hit_over_seeds_and_averages_the_rest():
+    rows = pd.DataFrame({"series": ["s", "s"], "detector": ["d", "d"], "threshold": ["t", "t"],
+                         "windows hit": [1, 2], "windows": [2, 2], "alarms": [4, 6],
+                         "seed": [0, 1]})
+    assert anomaly._summarise_series(rows).to_dict("records") == [
+        {"series": "s", "detector": "d", "threshold": "t", "windows hit": "3/4", "alarms": 5.0}]
+    tabular = pd.DataFrame({"detector": ["d", "d"], "ROC-AUC": [0.8, 0.6], "seed": [0, 1]})
+    assert anomaly._summarise_tabular(tabular).to_dict("records") == [
+        {"detector": "d", "ROC-AUC": "0.700 ± 0.141"}]
