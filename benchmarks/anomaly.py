@@ -31,7 +31,7 @@ Every part runs once per seed (model seeds; for the tabular part also the
 split); the summary gives windows hit summed over the seeds and the mean of
 the other measures (tabular: mean and standard deviation).
 
-    python -m benchmarks.anomaly                 # seeds 0, 1, 2: about 40 s
+    python -m benchmarks.anomaly                 # seeds 0, 1, 2: about 20 s
 """
 
 import argparse
