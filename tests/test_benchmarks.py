@@ -1,5 +1,7 @@
 """The benchmark command line: results folders, bad names, interrupted runs; scoring rules."""
 
+import re
+
 import numpy as np
 import pandas as pd
 import pytest
@@ -141,3 +143,18 @@ def test_anomaly_summary_sums_windows_hit_over_seeds_and_averages_the_rest():
     tabular = pd.DataFrame({"detector": ["d", "d"], "ROC-AUC": [0.8, 0.6], "seed": [0, 1]})
     assert anomaly._summarise_tabular(tabular).to_dict("records") == [
         {"detector": "d", "ROC-AUC": "0.700 ± 0.141"}]
+
+
+def test_anomaly_run_writes_every_seed_and_a_summary(tmp_path, monkeypatch):
+    monkeypatch.setattr(anomaly, "NAB_SERIES", ("ambient_temperature_system_failure",))
+    anomaly.main(["--seeds", "0", "1", "--out", str(tmp_path)])
+    (folder,) = tmp_path.iterdir()
+    series = pd.read_csv(folder / "nab.csv")
+    assert sorted(series["seed"].unique()) == [0, 1]
+    assert set(series["detector"]) == {
+        "MLPAutoencoder (squared error)", "MLPAutoencoder (absolute error)", "IsolationForest",
+        "rolling z-score (30) of the values"}
+    assert len(pd.read_csv(folder / "maintenance.csv")) == 2 * 3
+    summary = (folder / "summary.md").read_text()
+    assert "(seeds 0, 1)" in summary
+    assert re.search(r"\| [0-4]/4 +\|", summary)  # windows hit of 2 windows x 2 seeds
