@@ -111,7 +111,14 @@ hidden_layer_sizes : array-like of shape (n_layers,), default=$hidden_layer_size
         untouched).
 
     tol : float, default=1e-4
-        Smallest decrease of the monitored loss that counts as improvement.
+        Smallest relative decrease of the monitored loss that counts as
+        improvement: an epoch improves on the best loss so far when its
+        loss is below ``(1 - tol)`` times it. Relative, unlike
+        scikit-learn's absolute ``tol``, so that the test means the same at
+        any scale of the loss: a regressor fitting a nearly noise-free
+        target (standardised loss ~1e-4) is not stopped while its loss
+        still falls (NYSE close: stopped after ~20 epochs at an RMSE of
+        1.00 with an absolute test, 0.79 after ~120 epochs with this one).
 
     verbose : int, default=0
         0 is silent; 1 or more shows a progress bar over epochs with the
@@ -465,7 +472,7 @@ class BaseMLP(BaseEstimator, metaclass=ABCMeta):
             ("divergence_check", DivergenceCheck()),
             ("early_stopping", EarlyStopping(
                 monitor=monitor, patience=self.n_iter_no_change, threshold=self.tol,
-                threshold_mode="abs", load_best=self.early_stopping,
+                threshold_mode="rel", load_best=self.early_stopping,
                 sink=print if self.verbose else _silent)),
         ]
         schedule = self._lr_schedule(monitor)
@@ -490,7 +497,7 @@ class BaseMLP(BaseEstimator, metaclass=ABCMeta):
         if self.learning_rate == "plateau":
             return LRScheduler(lr_scheduler.ReduceLROnPlateau, monitor=monitor,
                                factor=self.lr_decay, patience=self.lr_patience,
-                               threshold=self.tol, threshold_mode="abs")
+                               threshold=self.tol, threshold_mode="rel")
         return None
 
     def _record_history(self, *, converged_check):

@@ -71,3 +71,31 @@ def test_sample_weight_of_zero_ignores_samples(data):
     weight = np.r_[np.zeros(100), np.ones(200)]
     reg = MLPRegressor(max_iter=200, random_state=0).fit(X, y, sample_weight=weight)
     assert reg.score(X[100:], y[100:]) > 0.9
+
+
+def _first_stop_by_absolute_tol(curve, tol, patience):
+    """The epoch scikit-learn's absolute test would have stopped at, or None."""
+    best = np.minimum.accumulate(curve)
+    for epoch in range(patience, len(curve)):
+        if np.all(curve[epoch - patience + 1:epoch + 1] >= best[epoch - patience] - tol):
+            return epoch + 1
+    return None
+
+
+def test_the_stopping_test_is_relative_to_the_best_loss():
+    # A noise-free target: the standardised training loss falls to ~1e-4,
+    # and keeps falling by far more than tol of itself each epoch.
+    rng = np.random.default_rng(0)
+    X = rng.normal(size=(500, 3))
+    y = X @ np.array([1.0, -2.0, 0.5])
+    patient = MLPRegressor(max_iter=200, random_state=0).fit(X, y)
+    curve = np.array(patient.loss_curve_)
+    assert patient.n_iter_ == 200
+    assert _first_stop_by_absolute_tol(curve, patient.tol, patient.n_iter_no_change) < 200
+
+    strict = MLPRegressor(tol=0.2, max_iter=200, random_state=0).fit(X, y)
+    curve = np.array(strict.loss_curve_)
+    assert strict.n_iter_ < 200
+    best_before = curve[:-strict.n_iter_no_change].min()
+    assert np.all(curve[-strict.n_iter_no_change:] >= (1 - strict.tol) * best_before)
+    assert curve[-strict.n_iter_no_change:].min() < best_before  # still falling, too slowly
