@@ -1,60 +1,65 @@
-"""The study behind MLPClassifier's defaults: candidates on ten data sets.
+"""The studies behind the estimators' defaults: candidates on many data sets.
 
-Defaults must be right in general, not for the bundled data alone, so the
-candidates run on the four bundled classification tasks, four small data sets
-that ship with scikit-learn (digits, breast cancer, wine, iris) and two
-synthetic ones (five noisy classes; three imbalanced classes). Each candidate
-gets the same preprocessing (the task's, else ``StandardScaler``) and the same
-5 stratified folds; the two worker processes run one fit each at a time.
-Reported: macro-F1 per data set (mean over folds) and its difference from
-scikit-learn's ``MLPClassifier()``, and the mean fit seconds.
+Defaults must be right in general, not for the bundled data alone.
 
-    python -m benchmarks.defaults                 # every candidate, about 6 minutes
+``classification`` (``MLPClassifier``): the four bundled classification
+tasks, four small data sets that ship with scikit-learn (digits, breast
+cancer, wine, iris) and two synthetic ones (five noisy classes; three
+imbalanced classes); macro-F1 over 5 stratified folds.
+
+``regression`` (``MLPRegressor``): diabetes (scikit-learn), digits' value as
+a target, Friedman's three problems and a noisy linear one (synthetic), the
+bundled NYSE close and the torque of the bundled maintenance data from its
+temperatures, speed and tool wear; R² over 5 shuffled folds.
+
+Each candidate gets the same preprocessing (the task's, else
+``StandardScaler``) and the same folds; the two worker processes run one fit
+each at a time. Reported: the score per data set (mean over folds), its
+difference from scikit-learn's estimator with its defaults, and the mean fit
+seconds.
+
+    python -m benchmarks.defaults                     # classification, about 6 minutes
+    python -m benchmarks.defaults --kind regression   # about 2 minutes
     python -m benchmarks.defaults --candidates sklearn skmlp
 """
 
 import argparse
 import time
 import warnings
+from dataclasses import dataclass
 from pathlib import Path
 
 import pandas as pd
 from joblib import Parallel, delayed
 from sklearn import datasets, neural_network
-from sklearn.metrics import f1_score
-from sklearn.model_selection import StratifiedKFold
+from sklearn.metrics import f1_score, r2_score
+from sklearn.model_selection import KFold, StratifiedKFold
 from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import StandardScaler
 
-from skmlp import MLPClassifier
+from skmlp import MLPClassifier, MLPRegressor
+from skmlp.datasets import load_predictive_maintenance
 
 from ._results import publish, results_folder, stamped
 from .tasks import TASKS
 
-#: name -> factory(seed). ``skmlp`` is the shipped default; the others are
-#: the alternatives it was chosen from.
-CANDIDATES = {
-    "sklearn": lambda seed: neural_network.MLPClassifier(random_state=seed),
-    "skmlp_sklearn_network": lambda seed: MLPClassifier(
-        hidden_layer_sizes=(100,), dropout=0.0, learning_rate="constant", random_state=seed),
-    "skmlp": lambda seed: MLPClassifier(random_state=seed),
-    "cosine_100": lambda seed: MLPClassifier(
-        hidden_layer_sizes=(100,), dropout=0.0, random_state=seed),
-    "dropout_0.2": lambda seed: MLPClassifier(dropout=0.2, random_state=seed),
-    # the default's whole cosine cycle: not stopped by the training-loss test
-    "full_cycle": lambda seed: MLPClassifier(n_iter_no_change=200, random_state=seed),
-    "wide_256": lambda seed: MLPClassifier(hidden_layer_sizes=(256, 256), random_state=seed),
-    "wide_early_stopping": lambda seed: MLPClassifier(
-        hidden_layer_sizes=(256, 256), dropout=0.1, learning_rate="constant",
-        early_stopping=True, n_iter_no_change=30, random_state=seed),
-}
 
-BUNDLED = ("yeast", "steel_plates", "maintenance_type", "maintenance_failure")
+@dataclass(frozen=True)
+class _Study:
+    """Candidates (name -> factory(seed)), data sets, score and folds of one study."""
+
+    baseline: str
+    candidates: dict
+    data_sets: callable  # () -> {name: (preprocessor factory, X, y)}
+    metric: str
+    score: callable  # (y_true, y_pred) -> float
+    folds: callable  # (X, y) -> [(train, test)]
+    decimals: int  # shown in the report
 
 
-def _data_sets():
-    """name -> (preprocessor factory, X, y)."""
-    sets = {name: (TASKS[name].preprocessor, *TASKS[name].load()) for name in BUNDLED}
+def _classification_data_sets():
+    bundled = ("yeast", "steel_plates", "maintenance_type", "maintenance_failure")
+    sets = {name: (TASKS[name].preprocessor, *TASKS[name].load()) for name in bundled}
     for name, load in [("digits", datasets.load_digits),
                        ("breast_cancer", datasets.load_breast_cancer),
                        ("wine", datasets.load_wine), ("iris", datasets.load_iris)]:
@@ -70,39 +75,117 @@ def _data_sets():
     return sets
 
 
-def _evaluate(data_name, candidate, preprocessor, X, y, train, test, fold):
+def _regression_data_sets():
+    X, y = datasets.load_diabetes(return_X_y=True, as_frame=True)
+    sets = {"diabetes": (StandardScaler, X, y)}
+    X, y = datasets.load_digits(return_X_y=True, as_frame=True)
+    sets["digits_value"] = (StandardScaler, X, y.astype(float))
+    for name, make, noise in [("friedman_1", datasets.make_friedman1, 1.0),
+                              ("friedman_2", datasets.make_friedman2, 50.0),
+                              ("friedman_3", datasets.make_friedman3, 0.05)]:
+        X, y = make(2000, noise=noise, random_state=0)
+        sets[name] = (StandardScaler, pd.DataFrame(X), pd.Series(y))
+    X, y = datasets.make_regression(2000, 20, n_informative=10, noise=10, random_state=0)
+    sets["linear"] = (StandardScaler, pd.DataFrame(X), pd.Series(y))
+    task = TASKS["nyse_close"]
+    X, y = task.load()
+    sets["nyse_close"] = (task.preprocessor, X, y)
+    frame = load_predictive_maintenance(as_frame=True).frame
+    features = ["Air temperature [K]", "Process temperature [K]", "Rotational speed [rpm]",
+                "Tool wear [min]"]
+    sets["maintenance_torque"] = (StandardScaler, frame[features], frame["Torque [Nm]"])
+    return sets
+
+
+STUDIES = {
+    "classification": _Study(
+        baseline="MLPClassifier",
+        # ``skmlp`` is the shipped default; the others are the alternatives
+        # it was chosen from.
+        candidates={
+            "sklearn": lambda seed: neural_network.MLPClassifier(random_state=seed),
+            "skmlp_sklearn_network": lambda seed: MLPClassifier(
+                hidden_layer_sizes=(100,), dropout=0.0, learning_rate="constant",
+                random_state=seed),
+            "skmlp": lambda seed: MLPClassifier(random_state=seed),
+            "cosine_100": lambda seed: MLPClassifier(
+                hidden_layer_sizes=(100,), dropout=0.0, random_state=seed),
+            "dropout_0.2": lambda seed: MLPClassifier(dropout=0.2, random_state=seed),
+            # the default's whole cosine cycle: not stopped by the training-loss test
+            "full_cycle": lambda seed: MLPClassifier(n_iter_no_change=200, random_state=seed),
+            "wide_256": lambda seed: MLPClassifier(hidden_layer_sizes=(256, 256),
+                                                   random_state=seed),
+            "wide_early_stopping": lambda seed: MLPClassifier(
+                hidden_layer_sizes=(256, 256), dropout=0.1, learning_rate="constant",
+                early_stopping=True, n_iter_no_change=30, random_state=seed),
+        },
+        data_sets=_classification_data_sets,
+        metric="f1_macro",
+        score=lambda y_true, y_pred: f1_score(y_true, y_pred, average="macro"),
+        folds=lambda X, y: StratifiedKFold(5, shuffle=True, random_state=0).split(X, y),
+        decimals=3),
+    "regression": _Study(
+        baseline="MLPRegressor",
+        # ``skmlp`` is the shipped default (scikit-learn's network on
+        # standardised targets); the others try the classifier's choices.
+        candidates={
+            "sklearn": lambda seed: neural_network.MLPRegressor(random_state=seed),
+            "skmlp": lambda seed: MLPRegressor(random_state=seed),
+            "cosine": lambda seed: MLPRegressor(learning_rate="cosine", random_state=seed),
+            "wide_128x2": lambda seed: MLPRegressor(hidden_layer_sizes=(128, 128),
+                                                    random_state=seed),
+            "wide_128x2_cosine": lambda seed: MLPRegressor(
+                hidden_layer_sizes=(128, 128), learning_rate="cosine", random_state=seed),
+            "wide_128x2_cosine_dropout_0.1": lambda seed: MLPRegressor(
+                hidden_layer_sizes=(128, 128), learning_rate="cosine", dropout=0.1,
+                random_state=seed),
+        },
+        data_sets=_regression_data_sets,
+        metric="r2",
+        score=r2_score,
+        folds=lambda X, y: KFold(5, shuffle=True, random_state=0).split(X),
+        # R² of the nearly noise-free NYSE close differs in the fourth decimal
+        decimals=4),
+}
+
+
+def _evaluate(kind, data_name, candidate, preprocessor, X, y, train, test, fold):
     warnings.simplefilter("ignore")  # ConvergenceWarning of the fixed epoch budgets
-    model = make_pipeline(preprocessor(), CANDIDATES[candidate](fold))
+    study = STUDIES[kind]
+    model = make_pipeline(preprocessor(), study.candidates[candidate](fold))
     start = time.perf_counter()
     model.fit(X.iloc[train], y.iloc[train])
     seconds = time.perf_counter() - start
-    score = f1_score(y.iloc[test], model.predict(X.iloc[test]), average="macro")
-    return {"data": data_name, "candidate": candidate, "fold": fold, "f1_macro": score,
+    score = study.score(y.iloc[test], model.predict(X.iloc[test]))
+    return {"data": data_name, "candidate": candidate, "fold": fold, study.metric: score,
             "fit_seconds": seconds}
 
 
-def run(candidates, n_jobs=2):
+def run(candidates, n_jobs=2, kind="classification"):
+    study = STUDIES[kind]
     jobs = []
-    for name, (preprocessor, X, y) in _data_sets().items():
-        folds = StratifiedKFold(5, shuffle=True, random_state=0).split(X, y)
-        for fold, (train, test) in enumerate(folds):
-            jobs += [delayed(_evaluate)(name, candidate, preprocessor, X, y, train, test, fold)
+    for name, (preprocessor, X, y) in study.data_sets().items():
+        for fold, (train, test) in enumerate(study.folds(X, y)):
+            jobs += [delayed(_evaluate)(kind, name, candidate, preprocessor, X, y, train,
+                                        test, fold)
                      for candidate in candidates]
     return pd.DataFrame(Parallel(n_jobs=n_jobs)(jobs))
 
 
-def report(folds):
-    scores = folds.pivot_table(index="data", columns="candidate", values="f1_macro",
+def report(folds, kind="classification"):
+    study = STUDIES[kind]
+    scores = folds.pivot_table(index="data", columns="candidate", values=study.metric,
                                sort=False)
-    columns = [c for c in CANDIDATES if c in scores]
+    columns = [c for c in study.candidates if c in scores]
     scores = scores[columns]
-    lines = ["Macro-F1, mean over 5 stratified folds:", "", scores.round(3).to_markdown(), ""]
+    lines = [f"{study.metric}, mean over 5 folds:", "",
+             scores.round(study.decimals).to_markdown(), ""]
     if "sklearn" in scores:
         difference = scores.sub(scores["sklearn"], axis=0).drop(columns="sklearn")
         summary = pd.DataFrame({"mean": difference.mean(), "wins": (difference > 0).sum(),
                                 "losses": (difference < 0).sum()}).T
-        lines += ["Difference from scikit-learn's MLPClassifier():", "",
-                  pd.concat([difference, summary]).round(3).to_markdown(), ""]
+        lines += [f"Difference from scikit-learn's {study.baseline}():", "",
+                  pd.concat([difference, summary]).round(study.decimals).to_markdown(), ""]
     seconds = folds.pivot_table(index="data", columns="candidate", values="fit_seconds",
                                 sort=False)[columns]
     lines += ["Mean fit seconds:", "", seconds.round(2).to_markdown(), ""]
@@ -112,16 +195,23 @@ def report(folds):
 def main(argv=None):
     parser = argparse.ArgumentParser(prog="python -m benchmarks.defaults", description=__doc__,
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--candidates", nargs="+", choices=list(CANDIDATES),
-                        default=list(CANDIDATES), metavar="NAME",
-                        help=f"candidates to run (default: all): {', '.join(CANDIDATES)}")
+    parser.add_argument("--kind", choices=sorted(STUDIES), default="classification")
+    parser.add_argument("--candidates", nargs="+", metavar="NAME",
+                        help="candidates to run (default: all of the kind): " + "; ".join(
+                            f"{kind}: {', '.join(study.candidates)}"
+                            for kind, study in STUDIES.items()))
     parser.add_argument("--n-jobs", type=int, default=2)
     parser.add_argument("--out", type=Path, default=Path("results"))
     args = parser.parse_args(argv)
-    folder = results_folder(args.out, stamped("defaults"))
-    folds = run(args.candidates, args.n_jobs)
+    valid = list(STUDIES[args.kind].candidates)
+    for name in args.candidates or []:
+        if name not in valid:
+            parser.error(f"argument --candidates: invalid choice: {name!r} for --kind "
+                         f"{args.kind} (choose from {', '.join(valid)})")
+    folder = results_folder(args.out, stamped(f"defaults-{args.kind}"))
+    folds = run(args.candidates or valid, args.n_jobs, args.kind)
     folds.to_csv(folder / "folds.csv", index=False)
-    publish(folder, report(folds))
+    publish(folder, report(folds, args.kind))
     return 0
 
 

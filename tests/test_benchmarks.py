@@ -57,18 +57,21 @@ def test_interrupted_run_keeps_every_finished_fold(tmp_path, monkeypatch):
     assert len(folds) == 2 and folds.notna()["accuracy"].all()
 
 
-def test_defaults_study_reports_differences_from_scikit_learn_with_wins_and_losses():
+@pytest.mark.parametrize("kind, metric, baseline", [
+    ("classification", "f1_macro", "MLPClassifier"), ("regression", "r2", "MLPRegressor")])
+def test_defaults_study_reports_differences_from_scikit_learn_with_wins_and_losses(
+        kind, metric, baseline):
     from benchmarks import defaults
 
     folds = pd.DataFrame({
         "data": ["a", "a", "b", "b"] * 2,
         "candidate": ["sklearn"] * 4 + ["skmlp"] * 4,
         "fold": [0, 1, 0, 1] * 2,
-        "f1_macro": [0.5, 0.7, 0.8, 0.8, 0.7, 0.7, 0.7, 0.7],
+        metric: [0.5, 0.7, 0.8, 0.8, 0.7, 0.7, 0.7, 0.7],
         "fit_seconds": [1.0] * 4 + [2.0] * 4,
     })
-    report = defaults.report(folds)
-    difference = report.split("Difference from scikit-learn's MLPClassifier():")[1]
+    report = defaults.report(folds, kind)
+    difference = report.split(f"Difference from scikit-learn's {baseline}():")[1]
     difference = difference.split("Mean fit seconds")[0]
     rows = {line.split("|")[1].strip(): float(line.split("|")[2])
             for line in difference.splitlines() if line.startswith("| ") and "---" not in line
@@ -76,12 +79,25 @@ def test_defaults_study_reports_differences_from_scikit_learn_with_wins_and_loss
     assert rows == pytest.approx({"a": 0.1, "b": -0.1, "mean": 0.0, "wins": 1, "losses": 1})
 
 
-def test_defaults_study_rejects_unknown_candidates(capsys):
+@pytest.mark.parametrize("kind, name", [("classification", "xgboost"),
+                                        ("regression", "dropout_0.2")])
+def test_defaults_study_rejects_candidates_not_of_its_kind(kind, name, capsys):
     from benchmarks import defaults
 
     with pytest.raises(SystemExit):
-        defaults.main(["--candidates", "xgboost"])
-    assert "invalid choice: 'xgboost'" in capsys.readouterr().err
+        defaults.main(["--kind", kind, "--candidates", name])
+    assert f"invalid choice: {name!r}" in capsys.readouterr().err
+
+
+def test_regression_defaults_study_has_aligned_finite_data_sets():
+    from benchmarks import defaults
+
+    sets = defaults.STUDIES["regression"].data_sets()
+    assert len(sets) == 8
+    for name, (preprocessor, X, y) in sets.items():
+        assert len(X) == len(y) > 400, name
+        assert np.isfinite(preprocessor().fit_transform(X)).all(), name
+        assert np.isfinite(y.to_numpy()).all() and y.std() > 0, name
 
 
 def test_speed_benchmark_interleaves_fits_and_keeps_each_ones_fastest(monkeypatch):
