@@ -445,8 +445,9 @@ class OptunaSearchCV(MetaEstimatorMixin, BaseEstimator):
         TPE and the median pruner by default.
     enable_pruning : bool, default=True
         Report the first fold's validation score every ``max_iter // 20``
-        epochs (at least every epoch) so that the pruner can stop bad trials
-        (skmlp final estimators only).
+        epochs (at least every epoch), and after each later fold but the
+        last the mean score of the folds done, so that the pruner can stop
+        bad trials (epoch reports: skmlp final estimators only).
     heartbeat_interval : int, default=10
         Seconds between a running trial's heartbeats in an RDB storage; a
         trial silent for ``2 * heartbeat_interval`` seconds (its worker
