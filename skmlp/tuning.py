@@ -149,6 +149,18 @@ def _suggest(trial, space):
     return params
 
 
+def _estimator_params(trial, space):
+    """A finished trial's estimator parameters, rebuilt from its suggestions.
+
+    Rebuilt rather than stored with the trial: a storage keeps JSON only, so
+    a tuple would come back as a list and an object (a callable space may
+    choose between scalers) could not be stored at all.
+    """
+    if not trial.params:  # a surplus trial stopped before its suggestions
+        return {}
+    return _suggest(optuna.trial.FixedTrial(trial.params, trial.number), space)
+
+
 def _check_space_names(estimator, space, random_state):
     """Fail before any trial when the space names parameters the estimator lacks."""
     names = _names_from_callable(space, random_state) if callable(space) else list(space)
@@ -285,7 +297,6 @@ class _Objective:
             trial.study.stop()
             raise _SurplusTrial("the study already holds n_trials trials")
         params = _suggest(trial, self.space)
-        trial.set_user_attr("estimator_params", params)
         scores, fit_times, score_times = {}, [], []
         for fold, (train, test) in enumerate(self.splits):
             model = clone(self.estimator).set_params(**params)
@@ -620,11 +631,16 @@ class OptunaSearchCV(MetaEstimatorMixin, BaseEstimator):
         metrics = sorted({m for t in complete for m in t.user_attrs["split_scores"]})
         results = {"trial_number": np.array([t.number for t in trials]),
                    "state": np.array([t.state.name for t in trials]),
-                   "params": [t.user_attrs.get("estimator_params", {}) for t in trials]}
+                   "params": [_estimator_params(t, self.param_distributions)
+                              for t in trials]}
         for name in sorted({n for p in results["params"] for n in p}):
-            results[f"param_{name}"] = np.ma.masked_array(
-                [p.get(name) for p in results["params"]],
-                mask=[name not in p for p in results["params"]], dtype=object)
+            # filled one by one, as GridSearchCV does: np.array would turn
+            # equal-length tuples (hidden_layer_sizes) into a 2-D array
+            column = np.ma.MaskedArray(np.empty(len(trials), dtype=object), mask=True)
+            for i, params in enumerate(results["params"]):
+                if name in params:
+                    column[i] = params[name]
+            results[f"param_{name}"] = column
         for kind in ("fit", "score"):
             times = [t.user_attrs.get(f"{kind}_times", [np.nan]) for t in trials]
             results[f"mean_{kind}_time"] = np.array([np.mean(v) for v in times])
@@ -647,7 +663,7 @@ class OptunaSearchCV(MetaEstimatorMixin, BaseEstimator):
         self.cv_results_ = results
         best = self.study_.best_trial
         self.best_index_ = int(np.flatnonzero(results["trial_number"] == best.number)[0])
-        self.best_params_ = best.user_attrs["estimator_params"]
+        self.best_params_ = results["params"][self.best_index_]
         self.best_score_ = float(np.mean(best.user_attrs["split_scores"][refit_metric]))
         self.scorer_ = check_scoring(self.estimator, self.scoring)
         self.multimetric_ = refit_metric != "score"

@@ -16,7 +16,7 @@ from optuna.distributions import CategoricalDistribution, FloatDistribution
 from sklearn.base import clone
 from sklearn.model_selection import StratifiedKFold, cross_val_score
 from sklearn.pipeline import make_pipeline
-from sklearn.preprocessing import StandardScaler
+from sklearn.preprocessing import RobustScaler, StandardScaler
 from sklearn.utils._param_validation import InvalidParameterError
 
 from skmlp import MLPClassifier, OptunaSearchCV
@@ -198,6 +198,29 @@ def test_two_worker_processes_share_one_study_exactly(Xy):
     assert found.n_trials_ == 6
     assert sum(t.state.name == "COMPLETE" for t in trials) == 6
     assert len({t.user_attrs["worker"] for t in trials}) == 2
+
+
+def _scaler_and_width(trial):
+    scalers = {"standard": StandardScaler(), "robust": RobustScaler()}
+    return {"standardscaler": scalers[trial.suggest_categorical("scaler", list(scalers))],
+            "mlpclassifier__hidden_layer_sizes": (trial.suggest_int("width", 4, 16),)}
+
+
+def test_stored_study_gives_the_parameters_the_space_built(tmp_path, Xy):
+    # a storage keeps JSON: a tuple would come back as a list, a scaler not at all
+    pipe = make_pipeline(StandardScaler(), MLPClassifier(max_iter=5, random_state=0))
+    found = OptunaSearchCV(pipe, _scaler_and_width, n_trials=4, cv=2, random_state=0,
+                           storage=f"sqlite:///{tmp_path / 'study.db'}").fit(*Xy)
+    for params, trial in zip(found.cv_results_["params"], found.study_.get_trials(),
+                             strict=True):
+        assert params["mlpclassifier__hidden_layer_sizes"] == (trial.params["width"],)
+        assert type(params["standardscaler"]).__name__.lower().startswith(
+            trial.params["scaler"])
+    assert found.best_params_ == found.cv_results_["params"][found.best_index_]
+    widths = pd.DataFrame(found.cv_results_)["param_mlpclassifier__hidden_layer_sizes"]
+    assert list(widths) == [p["mlpclassifier__hidden_layer_sizes"]
+                            for p in found.cv_results_["params"]]
+    assert type(found.best_estimator_.steps[0][1]) is type(found.best_params_["standardscaler"])
 
 
 def test_sqlite_study_resumes_after_sigkill(tmp_path, Xy):
