@@ -197,6 +197,9 @@ n_features_in_ : int
         Number of epochs trained (over all ``fit``/``partial_fit`` calls
         of a warm-started model).
 
+    loss_ : float
+        Mean training loss of the last epoch (without penalty terms).
+
     loss_curve_ : list of float
         Mean training loss of each epoch (without penalty terms).
 
@@ -209,6 +212,19 @@ n_features_in_ : int
     best_validation_loss_ : float or None
         Lowest validation loss when ``early_stopping=True``; the weights
         of that epoch are the ones kept.
+
+    coefs_ : list of ndarray
+        Weight matrix of each linear layer, ``coefs_[i]`` of shape
+        ``(fan_in, fan_out)`` as in scikit-learn: float32 copies, read from
+        the network (changing them does not change it). With
+        ``batch_norm=True`` the normalisation between layers is not in them.
+
+    intercepts_ : list of ndarray
+        Bias vector of each linear layer, ``intercepts_[i]`` of shape
+        ``(fan_out,)``; float32 copies like ``coefs_``.
+
+    n_layers_ : int
+        Number of layers, input and output included (``len(coefs_) + 1``).
 
     net_ : skmlp._net.TabularNet
         The fitted skorch net; ``net_.module_`` is the torch module.
@@ -505,6 +521,7 @@ class BaseMLP(BaseEstimator, metaclass=ABCMeta):
         epochs_run = len(history) - self.n_iter_
         self.n_iter_ = len(history)
         self.loss_curve_ = list(history[:, "train_loss"])
+        self.loss_ = self.loss_curve_[-1]
         if self.early_stopping and "valid_loss" in history[-1]:
             self.validation_loss_curve_ = [
                 epoch["valid_loss"] for epoch in history if "valid_loss" in epoch]
@@ -518,6 +535,27 @@ class BaseMLP(BaseEstimator, metaclass=ABCMeta):
             warnings.warn(
                 f"Stochastic Optimizer: Maximum iterations ({self.max_iter}) reached "
                 "and the optimization hasn't converged yet.", ConvergenceWarning, stacklevel=3)
+
+    def _linear_layers(self):
+        check_is_fitted(self, "net_")
+        return [layer for layer in self.net_.module_.modules()
+                if isinstance(layer, torch.nn.Linear)]
+
+    @property
+    def coefs_(self):
+        """Weight matrices of the linear layers, ``(fan_in, fan_out)`` each (copies)."""
+        return [layer.weight.detach().cpu().numpy().T.copy()
+                for layer in self._linear_layers()]
+
+    @property
+    def intercepts_(self):
+        """Bias vectors of the linear layers (copies)."""
+        return [layer.bias.detach().cpu().numpy().copy() for layer in self._linear_layers()]
+
+    @property
+    def n_layers_(self):
+        """Number of layers, input and output included."""
+        return len(self._linear_layers()) + 1
 
     @property
     def history_(self):

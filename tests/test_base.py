@@ -2,15 +2,18 @@
 
 import copy
 import pickle
+from operator import attrgetter
 
 import joblib
 import numpy as np
 import pandas as pd
 import pytest
 import torch
+from scipy.special import softmax
 from sklearn.base import clone
 from sklearn.compose import ColumnTransformer
 from sklearn.datasets import make_classification
+from sklearn.exceptions import NotFittedError
 from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import OneHotEncoder, StandardScaler
 from sklearn.utils._param_validation import InvalidParameterError
@@ -514,3 +517,27 @@ def test_diverging_training_stops_with_the_epoch_and_a_hint(Estimator, data):
     X, y = data
     with pytest.raises(FloatingPointError, match="diverged at epoch 1.*learning_rate_init"):
         Estimator(solver="sgd", learning_rate_init=1e30, max_iter=5).fit(X * 1e10, y)
+
+
+def test_weights_are_exposed_like_scikit_learns(data):
+    X, _ = data
+    y = np.arange(len(X)) % 3
+    clf = MLPClassifier(hidden_layer_sizes=(5, 4), max_iter=3, random_state=0).fit(X, y)
+    assert [c.shape for c in clf.coefs_] == [(6, 5), (5, 4), (4, 3)]
+    assert [b.shape for b in clf.intercepts_] == [(5,), (4,), (3,)]
+    assert clf.n_layers_ == 4
+    assert clf.loss_ == clf.loss_curve_[-1]
+    # scikit-learn's forward pass over coefs_ and intercepts_ gives the model's
+    hidden = X.astype(np.float32)
+    for W, b in zip(clf.coefs_[:-1], clf.intercepts_[:-1], strict=True):
+        hidden = np.maximum(hidden @ W + b, 0)
+    logits = hidden @ clf.coefs_[-1] + clf.intercepts_[-1]
+    np.testing.assert_allclose(clf.predict_proba(X), softmax(logits, axis=1), atol=1e-5)
+    clf.coefs_[0][:] = 0  # copies: the network keeps its weights
+    assert np.abs(clf.coefs_[0]).sum() > 0
+
+
+@pytest.mark.parametrize("name", ["coefs_", "intercepts_", "n_layers_"])
+def test_weights_of_an_unfitted_model_raise_not_fitted(name):
+    with pytest.raises(NotFittedError):
+        attrgetter(name)(MLPClassifier())
