@@ -7,6 +7,7 @@ from numbers import Integral, Real
 from string import Template
 
 import numpy as np
+import scipy.sparse as sp
 import torch
 from sklearn.base import BaseEstimator, _fit_context
 from sklearn.exceptions import ConvergenceWarning
@@ -17,7 +18,7 @@ from sklearn.utils.validation import check_is_fitted
 from skorch.callbacks import EarlyStopping, LRScheduler
 from torch.optim import lr_scheduler
 
-from ._data import TensorData, as_tensor, storage_device
+from ._data import SparseRows, TensorData, as_tensor, storage_device
 from ._losses import WeightedLoss, combined_sample_weight
 from ._net import TabularNet
 from ._optim import Adam
@@ -234,6 +235,11 @@ n_features_in_ : int
 """
 
 
+#: Sparse formats taken as they are (others are converted to the first), as
+#: scikit-learn's perceptrons take them.
+_SPARSE_FORMATS = ("csr", "csc")
+
+
 def _layer_sizes(hidden_layer_sizes):
     sizes = tuple(int(s) for s in np.atleast_1d(hidden_layer_sizes))
     if any(s < 1 for s in sizes):
@@ -388,7 +394,8 @@ class BaseMLP(BaseEstimator, metaclass=ABCMeta):
 
     def _check_fit_data(self, X, y, *, reset):
         """Validated ``(X, y)`` for training."""
-        return check_features(self, X, y, reset=reset, multi_output=True)
+        return check_features(self, X, y, reset=reset, multi_output=True,
+                              accept_sparse=_SPARSE_FORMATS)
 
     def _after_training(self, train, valid):
         """Set fitted state that depends on the trained net (a hook)."""
@@ -401,7 +408,8 @@ class BaseMLP(BaseEstimator, metaclass=ABCMeta):
         """
         if split:
             try:
-                parts = train_test_split(np.arange(len(X)), test_size=self.validation_fraction,
+                parts = train_test_split(np.arange(X.shape[0]),
+                                         test_size=self.validation_fraction,
                                          random_state=self._seed,
                                          stratify=self._stratify(targets))
             except ValueError as err:
@@ -419,7 +427,8 @@ class BaseMLP(BaseEstimator, metaclass=ABCMeta):
         store = storage_device(n_bytes, device)
 
         def to_data(rows):
-            X_t = as_tensor(X[rows], store)
+            # sparse features stay sparse in host memory; batches are made dense
+            X_t = SparseRows(X[rows]) if sp.issparse(X) else as_tensor(X[rows], store)
             y_dtype = torch.int64 if targets.dtype.kind in "iu" else torch.float32
             y_t = X_t if targets is X else as_tensor(targets[rows], store, y_dtype)
             return TensorData(X_t, y_t, None if weight is None else as_tensor(weight[rows],
@@ -568,7 +577,7 @@ class BaseMLP(BaseEstimator, metaclass=ABCMeta):
     def _forward(self, X):
         """Raw network outputs for ``X`` as a float64 numpy array."""
         check_is_fitted(self, "net_")
-        X = check_features(self, X, reset=False)
+        X = check_features(self, X, reset=False, accept_sparse=_SPARSE_FORMATS)
         # torch's own thread setting: prediction batches are large, and tiny
         # inputs are not split across threads anyway, while changing the
         # setting per call would cost more than predicting one row.
@@ -577,6 +586,7 @@ class BaseMLP(BaseEstimator, metaclass=ABCMeta):
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()
         tags.non_deterministic = False
+        tags.input_tags.sparse = True
         return tags
 
 

@@ -8,6 +8,7 @@ once per ``fit``, and every batch is a single indexing operation.
 """
 
 import numpy as np
+import scipy.sparse as sp
 import torch
 
 _NUMPY_DTYPES = {torch.float32: np.float32, torch.int64: np.int64}
@@ -32,12 +33,68 @@ def storage_device(n_bytes, device):
 
 
 def as_stored_tensor(array, device):
-    """A float32 numpy array as a tensor where a model on ``device`` keeps its data.
+    """Features as a tensor where a model on ``device`` keeps its data.
 
     See :func:`storage_device`: on the device when it fits there, else in
-    host memory, from where each batch is copied over.
+    host memory, from where each batch is copied over. A sparse matrix stays
+    sparse in host memory (:class:`SparseRows`).
     """
+    if sp.issparse(array):
+        return SparseRows(array)
     return as_tensor(array, storage_device(array.size * 4, device))
+
+
+class SparseRows:
+    """The rows of a sparse matrix, handed out as dense float32 tensors.
+
+    Stands in for the feature tensor of sparse input (text counts, one-hot
+    codes) wherever batches are cut: the matrix stays sparse in host memory
+    and only each batch is made dense, so memory grows with the batch size,
+    not with the data.
+
+    Parameters
+    ----------
+    matrix : scipy sparse matrix or array of shape (n_samples, n_features)
+
+    Examples
+    --------
+    >>> import scipy.sparse as sp
+    >>> from skmlp._data import SparseRows
+    >>> rows = SparseRows(sp.eye(4, format="csr"))
+    >>> rows[1:3]
+    tensor([[0., 1., 0., 0.],
+            [0., 0., 1., 0.]])
+    """
+
+    device = torch.device("cpu")
+
+    def __init__(self, matrix):
+        # CSR: row slices and row selections are cheap
+        self.matrix = sp.csr_matrix(matrix, dtype=np.float32)
+
+    def __len__(self):
+        return self.matrix.shape[0]
+
+    @property
+    def shape(self):
+        return self.matrix.shape
+
+    def __getitem__(self, rows):
+        return torch.from_numpy(self.matrix[rows].toarray())
+
+    def index_select(self, dim, index):
+        """Rows ``index`` (``dim`` must be 0), as :meth:`torch.Tensor.index_select`."""
+        if dim != 0:
+            raise ValueError("SparseRows selects rows only (dim=0).")
+        return self[index.cpu().numpy()]
+
+    def split(self, size):
+        """Dense consecutive batches of ``size`` rows, as :meth:`torch.Tensor.split`."""
+        return (self[lo:lo + size] for lo in range(0, len(self), size))
+
+    def to(self, device):
+        """All rows, dense, on ``device``."""
+        return self[:].to(device)
 
 
 def as_tensor(array, device, dtype=torch.float32):

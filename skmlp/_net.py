@@ -18,7 +18,7 @@ from skorch import NeuralNet
 from skorch.callbacks import Callback, EpochTimer, LRScheduler
 
 from ._backprop import ExplicitBackprop
-from ._data import TensorBatches, TensorData, as_stored_tensor
+from ._data import SparseRows, TensorBatches, TensorData, as_stored_tensor
 from ._losses import l1_penalty
 from .modules import weight_parameters
 
@@ -241,4 +241,6 @@ class TabularNet(NeuralNet):
             self._set_training(training)
         if isinstance(X, TensorData):
             return X.X
-        return X if isinstance(X, torch.Tensor) else as_stored_tensor(X, self.device)
+        if isinstance(X, (torch.Tensor, SparseRows)):
+            return X
+        return as_stored_tensor(X, self.device)

@@ -309,3 +309,9 @@ class MLPAutoencoder(OutlierMixin, TransformerMixin, BaseMLP):
         """
         check_is_fitted(self, "net_")
         return np.asarray([f"latent{i}" for i in range(self.latent_dim)], dtype=object)
+
+    def __sklearn_tags__(self):
+        tags = super().__sklearn_tags__()
+        # reconstruction errors are computed on dense inputs
+        tags.input_tags.sparse = False
+        return tags

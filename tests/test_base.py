@@ -9,6 +9,7 @@ import numpy as np
 import pandas as pd
 import pytest
 import torch
+from scipy import sparse
 from scipy.special import softmax
 from sklearn.base import clone
 from sklearn.compose import ColumnTransformer
@@ -20,7 +21,7 @@ from sklearn.utils._param_validation import InvalidParameterError
 from skorch.callbacks import Callback, LRScheduler
 from torch.optim import lr_scheduler
 
-from skmlp import MLPClassifier, MLPRegressor
+from skmlp import MLPAutoencoder, MLPClassifier, MLPRegressor
 from skmlp._optim import Adam
 from skmlp._runtime import seeded
 from skmlp.datasets import load_predictive_maintenance
@@ -541,3 +542,22 @@ def test_weights_are_exposed_like_scikit_learns(data):
 def test_weights_of_an_unfitted_model_raise_not_fitted(name):
     with pytest.raises(NotFittedError):
         attrgetter(name)(MLPClassifier())
+
+
+@pytest.mark.parametrize("Estimator", ESTIMATORS)
+@pytest.mark.parametrize("fmt", ["csr", "csc", "coo"])
+def test_sparse_features_train_and_predict_as_their_dense_copy(Estimator, fmt):
+    X = sparse.random(120, 30, density=0.1, format=fmt, random_state=0)
+    y = (X @ np.linspace(-1, 1, 30) > 0).astype(int)
+    params = dict(hidden_layer_sizes=(8,), max_iter=4, early_stopping=True,
+                  n_iter_no_change=4, random_state=0)
+    from_sparse = Estimator(**params).fit(X, y)
+    from_dense = Estimator(**params).fit(X.toarray(), y)
+    assert from_sparse.loss_curve_ == from_dense.loss_curve_
+    predict = getattr(from_sparse, "predict_proba", from_sparse.predict)
+    np.testing.assert_allclose(predict(X), predict(X.toarray()), atol=1e-6)
+
+
+def test_the_autoencoder_says_it_needs_dense_features():
+    with pytest.raises(TypeError, match="dense data is required"):
+        MLPAutoencoder(max_iter=1).fit(sparse.random(20, 4, density=0.5, format="csr"))

@@ -6,10 +6,12 @@ from skmlp import MLPAutoencoder, MLPClassifier, MLPRegressor
 
 #: Checks that cannot hold for a network trained by minibatch gradient
 #: descent, each with the reason.
+_MINIBATCHES = (
+    "minibatch training: a weight of 2 and a repeated row give the same loss, "
+    "but not the same batches and shuffles, so the fitted weights differ")
 _SAMPLE_WEIGHT = {
-    "check_sample_weight_equivalence_on_dense_data": (
-        "minibatch training: a weight of 2 and a repeated row give the same loss, "
-        "but not the same batches and shuffles, so the fitted weights differ"),
+    "check_sample_weight_equivalence_on_dense_data": _MINIBATCHES,
+    "check_sample_weight_equivalence_on_sparse_data": _MINIBATCHES,
 }
 _FLOAT32_BATCHES = {
     "check_methods_subset_invariance": (

@@ -1,10 +1,11 @@
 """The batch-level data path: where data is kept, and how batches reach the model."""
 
 import pytest
+import scipy.sparse as sp
 import torch
 
 from skmlp import _data
-from skmlp._data import TensorBatches, TensorData, storage_device
+from skmlp._data import SparseRows, TensorBatches, TensorData, storage_device
 
 
 @pytest.fixture
@@ -57,3 +58,22 @@ def test_an_autoencoders_batches_share_one_tensor_after_the_copy():
     (X_batch, y_batch, weight), = TensorBatches(TensorData(X, X), 4, shuffle=True,
                                                 generator=torch.Generator(), device="meta")
     assert y_batch is X_batch and weight is None
+
+
+@pytest.mark.parametrize("shuffle", [False, True])
+def test_sparse_features_give_the_dense_batches(shuffle):
+    dense = torch.arange(30.0).reshape(10, 3) % 4 * (torch.arange(30).reshape(10, 3) % 3 == 0)
+    sparse = TensorData(SparseRows(sp.csc_matrix(dense.numpy())), torch.arange(10))
+    batches = [TensorBatches(data, 4, shuffle=shuffle,
+                             generator=torch.Generator().manual_seed(0))
+               for data in (sparse, TensorData(dense, torch.arange(10)))]
+    for from_sparse, from_dense in zip(*batches, strict=True):
+        assert from_sparse[0].dtype == torch.float32 and from_sparse[0].layout == torch.strided
+        for x, y in zip(from_sparse, from_dense, strict=True):
+            assert (x is None and y is None) or torch.equal(x, y)
+    rows = sparse.X
+    assert torch.equal(torch.cat(list(rows.split(3))), dense)
+    assert torch.equal(rows.to("cpu"), dense)
+    assert [len(part) for part in rows.split(4)] == [4, 4, 2]
+    with pytest.raises(ValueError, match="rows only"):
+        rows.index_select(1, torch.tensor([0]))

@@ -8,6 +8,7 @@ import sys
 import numpy as np
 import pytest
 import torch
+from scipy import sparse
 from sklearn.datasets import make_classification
 
 from skmlp import MLPAutoencoder, MLPClassifier, MLPRegressor
@@ -68,3 +69,13 @@ def test_data_too_large_for_the_gpu_stays_in_host_memory_and_trains_the_same(
     method = "score_samples" if Estimator is MLPAutoencoder else "predict_proba"
     np.testing.assert_allclose(getattr(in_host, method)(X), getattr(on_gpu, method)(X),
                                rtol=1e-4, atol=1e-6)
+
+
+def test_sparse_features_train_on_the_gpu_as_their_dense_copy(data):
+    X, y = data
+    X = np.where(np.abs(X) > 1, X, 0)  # about two thirds zeros
+    fits = [MLPClassifier(device="cuda", max_iter=10, random_state=0).fit(features, y)
+            for features in (sparse.csr_matrix(X), X)]
+    np.testing.assert_allclose(fits[0].loss_curve_, fits[1].loss_curve_, rtol=1e-5)
+    np.testing.assert_allclose(fits[0].predict_proba(sparse.csr_matrix(X)),
+                               fits[1].predict_proba(X), rtol=1e-4, atol=1e-6)
