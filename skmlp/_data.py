@@ -44,6 +44,10 @@ def as_stored_tensor(array, device):
     return as_tensor(array, storage_device(array.size * 4, device))
 
 
+#: Most values a dense batch of sparse rows may hold (64 MiB of float32).
+DENSE_BATCH_ELEMENTS = 2 ** 24
+
+
 class SparseRows:
     """The rows of a sparse matrix, handed out as dense float32 tensors.
 
@@ -89,12 +93,14 @@ class SparseRows:
         return self[index.cpu().numpy()]
 
     def split(self, size):
-        """Dense consecutive batches of ``size`` rows, as :meth:`torch.Tensor.split`."""
-        return (self[lo:lo + size] for lo in range(0, len(self), size))
+        """Dense consecutive batches of ``size`` rows, as :meth:`torch.Tensor.split`.
 
-    def to(self, device):
-        """All rows, dense, on ``device``."""
-        return self[:].to(device)
+        Fewer rows when ``size`` of them would exceed
+        :data:`DENSE_BATCH_ELEMENTS` values (prediction batches of wide
+        text features).
+        """
+        size = max(1, min(size, DENSE_BATCH_ELEMENTS // max(1, self.shape[1])))
+        return (self[lo:lo + size] for lo in range(0, len(self), size))
 
 
 def as_tensor(array, device, dtype=torch.float32):

@@ -229,7 +229,7 @@ class TabularNet(NeuralNet):
     def apply(self, function, X, training=False, device="cpu"):
         """``function`` applied to all of ``X`` (see :meth:`apply_iter`), concatenated."""
         X = self._inference_input(X, training)
-        if len(X) > PREDICT_BATCH_SIZE:
+        if len(X) > PREDICT_BATCH_SIZE or isinstance(X, SparseRows):
             return torch.cat(list(self.apply_iter(function, X, training=training, device=device)))
         # one pass without the generator: ~4 µs less for a single row
         with torch.inference_mode():

@@ -73,7 +73,12 @@ def test_sparse_features_give_the_dense_batches(shuffle):
             assert (x is None and y is None) or torch.equal(x, y)
     rows = sparse.X
     assert torch.equal(torch.cat(list(rows.split(3))), dense)
-    assert torch.equal(rows.to("cpu"), dense)
     assert [len(part) for part in rows.split(4)] == [4, 4, 2]
     with pytest.raises(ValueError, match="rows only"):
         rows.index_select(1, torch.tensor([0]))
+
+
+def test_dense_batches_of_wide_sparse_rows_stay_within_their_budget(monkeypatch):
+    monkeypatch.setattr(_data, "DENSE_BATCH_ELEMENTS", 12)
+    rows = SparseRows(sp.eye(10, 5, format="csr"))
+    assert [tuple(part.shape) for part in rows.split(8192)] == [(2, 5)] * 5
