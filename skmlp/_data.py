@@ -7,6 +7,8 @@ data is converted to tensors (and moved to the device, when it fits there)
 once per ``fit``, and every batch is a single indexing operation.
 """
 
+import warnings
+
 import numpy as np
 import scipy.sparse as sp
 import torch
@@ -44,17 +46,13 @@ def as_stored_tensor(array, device):
     return as_tensor(array, storage_device(array.size * 4, device))
 
 
-#: Most values a dense batch of sparse rows may hold (64 MiB of float32).
-DENSE_BATCH_ELEMENTS = 2 ** 24
-
-
 class SparseRows:
-    """The rows of a sparse matrix, handed out as dense float32 tensors.
+    """The rows of a sparse matrix, handed out as torch sparse CSR batches.
 
     Stands in for the feature tensor of sparse input (text counts, one-hot
-    codes) wherever batches are cut: the matrix stays sparse in host memory
-    and only each batch is made dense, so memory grows with the batch size,
-    not with the data.
+    codes) wherever batches are cut: the matrix stays sparse in host memory,
+    and each batch reaches the first linear layer sparse, which multiplies
+    only its non-zeros (as scikit-learn's perceptrons do).
 
     Parameters
     ----------
@@ -65,7 +63,7 @@ class SparseRows:
     >>> import scipy.sparse as sp
     >>> from skmlp._data import SparseRows
     >>> rows = SparseRows(sp.eye(4, format="csr"))
-    >>> rows[1:3]
+    >>> rows[1:3].to_dense()
     tensor([[0., 1., 0., 0.],
             [0., 0., 1., 0.]])
     """
@@ -84,7 +82,16 @@ class SparseRows:
         return self.matrix.shape
 
     def __getitem__(self, rows):
-        return torch.from_numpy(self.matrix[rows].toarray())
+        part = self.matrix[rows]
+        with warnings.catch_warnings():
+            # torch calls its sparse CSR layout beta; the products used here
+            # (a batch times the first layer's weights, and the weight
+            # gradient) are tested against the dense ones
+            warnings.filterwarnings("ignore", message="Sparse CSR tensor support is in beta")
+            return torch.sparse_csr_tensor(
+                torch.from_numpy(part.indptr.astype(np.int64)),
+                torch.from_numpy(part.indices.astype(np.int64)),
+                torch.from_numpy(part.data), size=part.shape, check_invariants=False)
 
     def index_select(self, dim, index):
         """Rows ``index`` (``dim`` must be 0), as :meth:`torch.Tensor.index_select`."""
@@ -93,13 +100,7 @@ class SparseRows:
         return self[index.cpu().numpy()]
 
     def split(self, size):
-        """Dense consecutive batches of ``size`` rows, as :meth:`torch.Tensor.split`.
-
-        Fewer rows when ``size`` of them would exceed
-        :data:`DENSE_BATCH_ELEMENTS` values (prediction batches of wide
-        text features).
-        """
-        size = max(1, min(size, DENSE_BATCH_ELEMENTS // max(1, self.shape[1])))
+        """Consecutive batches of ``size`` rows, as :meth:`torch.Tensor.split`."""
         return (self[lo:lo + size] for lo in range(0, len(self), size))
 
 

@@ -61,24 +61,17 @@ def test_an_autoencoders_batches_share_one_tensor_after_the_copy():
 
 
 @pytest.mark.parametrize("shuffle", [False, True])
-def test_sparse_features_give_the_dense_batches(shuffle):
+def test_sparse_features_give_the_dense_batches_as_sparse_tensors(shuffle):
     dense = torch.arange(30.0).reshape(10, 3) % 4 * (torch.arange(30).reshape(10, 3) % 3 == 0)
     sparse = TensorData(SparseRows(sp.csc_matrix(dense.numpy())), torch.arange(10))
     batches = [TensorBatches(data, 4, shuffle=shuffle,
                              generator=torch.Generator().manual_seed(0))
                for data in (sparse, TensorData(dense, torch.arange(10)))]
-    for from_sparse, from_dense in zip(*batches, strict=True):
-        assert from_sparse[0].dtype == torch.float32 and from_sparse[0].layout == torch.strided
-        for x, y in zip(from_sparse, from_dense, strict=True):
-            assert (x is None and y is None) or torch.equal(x, y)
+    for (X_sparse, y_a, _), (X_dense, y_b, _) in zip(*batches, strict=True):
+        assert X_sparse.layout == torch.sparse_csr and X_sparse.dtype == torch.float32
+        assert torch.equal(X_sparse.to_dense(), X_dense) and torch.equal(y_a, y_b)
     rows = sparse.X
-    assert torch.equal(torch.cat(list(rows.split(3))), dense)
-    assert [len(part) for part in rows.split(4)] == [4, 4, 2]
+    assert [part.shape[0] for part in rows.split(4)] == [4, 4, 2]
+    assert torch.equal(torch.cat([part.to_dense() for part in rows.split(3)]), dense)
     with pytest.raises(ValueError, match="rows only"):
         rows.index_select(1, torch.tensor([0]))
-
-
-def test_dense_batches_of_wide_sparse_rows_stay_within_their_budget(monkeypatch):
-    monkeypatch.setattr(_data, "DENSE_BATCH_ELEMENTS", 12)
-    rows = SparseRows(sp.eye(10, 5, format="csr"))
-    assert [tuple(part.shape) for part in rows.split(8192)] == [(2, 5)] * 5
