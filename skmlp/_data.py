@@ -46,6 +46,17 @@ def as_stored_tensor(array, device):
     return as_tensor(array, storage_device(array.size * 4, device))
 
 
+def features_to(X, device):
+    """A batch of features on ``device``.
+
+    Sparse batches stay sparse on the CPU only: elsewhere they are made
+    dense first, as the sparse products of training are tested on the CPU.
+    """
+    if X.layout == torch.sparse_csr and torch.device(device).type != "cpu":
+        X = X.to_dense()
+    return X.to(device)
+
+
 class SparseRows:
     """The rows of a sparse matrix, handed out as torch sparse CSR batches.
 
@@ -170,7 +181,7 @@ class TensorBatches:
             return
         reconstructs = self.data.y is self.data.X
         for X_batch, y_batch, weight in batches:
-            X_batch = X_batch.to(self.device)
+            X_batch = features_to(X_batch, self.device)
             yield (X_batch,
                    X_batch if reconstructs else None if y_batch is None
                    else y_batch.to(self.device),

@@ -18,7 +18,7 @@ from skorch import NeuralNet
 from skorch.callbacks import Callback, EpochTimer, LRScheduler
 
 from ._backprop import ExplicitBackprop
-from ._data import SparseRows, TensorBatches, TensorData, as_stored_tensor
+from ._data import SparseRows, TensorBatches, TensorData, as_stored_tensor, features_to
 from ._losses import l1_penalty
 from .modules import weight_parameters
 
@@ -221,7 +221,7 @@ class TabularNet(NeuralNet):
         X = self._inference_input(X, training)
         with torch.inference_mode():
             for Xb in X.split(PREDICT_BATCH_SIZE):
-                yield function(Xb.to(self.device)).to(device)
+                yield function(features_to(Xb, self.device)).to(device)
 
     def forward(self, X, training=False, device="cpu"):
         return self.apply(self.module_, X, training=training, device=device)

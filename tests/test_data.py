@@ -75,3 +75,12 @@ def test_sparse_features_give_the_dense_batches_as_sparse_tensors(shuffle):
     assert torch.equal(torch.cat([part.to_dense() for part in rows.split(3)]), dense)
     with pytest.raises(ValueError, match="rows only"):
         rows.index_select(1, torch.tensor([0]))
+
+
+def test_sparse_batches_are_made_dense_for_other_devices_than_the_cpu():
+    rows = SparseRows(sp.eye(6, 3, format="csr"))
+    to_meta = list(TensorBatches(TensorData(rows, torch.arange(6)), 4, device="meta"))
+    assert [(X.layout, X.device.type, X.shape[0]) for X, _, _ in to_meta] == [
+        (torch.strided, "meta", 4), (torch.strided, "meta", 2)]
+    (X, _, _), = TensorBatches(TensorData(rows, torch.arange(6)), 6, device="cpu")
+    assert X.layout == torch.sparse_csr
