@@ -427,7 +427,7 @@ class BaseMLP(BaseEstimator, metaclass=ABCMeta):
         store = storage_device(n_bytes, device)
 
         def to_data(rows):
-            # sparse features stay sparse in host memory; batches are made dense
+            # sparse features stay sparse in host memory, and so do their batches
             X_t = SparseRows(X[rows]) if sp.issparse(X) else as_tensor(X[rows], store)
             y_dtype = torch.int64 if targets.dtype.kind in "iu" else torch.float32
             y_t = X_t if targets is X else as_tensor(targets[rows], store, y_dtype)
