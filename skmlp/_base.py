@@ -112,14 +112,7 @@ hidden_layer_sizes : array-like of shape (n_layers,), default=$hidden_layer_size
         untouched).
 
     tol : float, default=1e-4
-        Smallest relative decrease of the monitored loss that counts as
-        improvement: an epoch improves on the best loss so far when its
-        loss is below ``(1 - tol)`` times it. Relative, unlike
-        scikit-learn's absolute ``tol``, so that the test means the same at
-        any scale of the loss: a regressor fitting a nearly noise-free
-        target (standardised loss ~1e-4) is not stopped while its loss
-        still falls (NYSE close: stopped after ~20 epochs at an RMSE of
-        1.00 with an absolute test, 0.79 after ~120 epochs with this one).
+$tol
 
     verbose : int, default=0
         0 is silent; 1 or more shows a progress bar over epochs with the
@@ -160,12 +153,30 @@ hidden_layer_sizes : array-like of shape (n_layers,), default=$hidden_layer_size
 """)
 
 
-def _training_parameters(hidden_layer_sizes, dropout, learning_rate):
+#: How ``tol`` is read, by ``BaseMLP._tol_mode``.
+_TOL_DOCS = {
+    "abs": """\
+        Smallest decrease of the monitored loss that counts as
+        improvement, as in scikit-learn.""",
+    "rel": """\
+        Smallest relative decrease of the monitored loss that counts as
+        improvement: an epoch improves on the best loss so far when its
+        loss is below ``(1 - tol)`` times it. Relative, unlike
+        scikit-learn's absolute ``tol``, as the loss is computed on
+        standardised targets: a nearly noise-free target has a loss of
+        ~1e-4, and an absolute test stopped it while its loss still fell
+        (NYSE close: after ~20 epochs at an RMSE of 1.00; relative, 0.79
+        after ~120 epochs).""",
+}
+
+
+def _training_parameters(hidden_layer_sizes, dropout, learning_rate, tol_mode="abs"):
     """The shared numpydoc of the training parameters, with one estimator's
     defaults for those whose default differs between estimators."""
     return _TRAINING_PARAMETERS.substitute(hidden_layer_sizes=repr(hidden_layer_sizes),
                                            dropout=repr(dropout),
-                                           learning_rate=f'"{learning_rate}"')
+                                           learning_rate=f'"{learning_rate}"',
+                                           tol=_TOL_DOCS[tol_mode])
 
 _DEVICE_PARAMETERS = """\
 device : str, default="cpu"
@@ -277,6 +288,9 @@ class BaseMLP(BaseEstimator, metaclass=ABCMeta):
     Subclasses say how targets become tensors (:meth:`_encode_targets`),
     which loss to train, and how raw network outputs become predictions.
     """
+
+    #: ``tol`` as scikit-learn reads it (absolute); see ``_TOL_DOCS``
+    _tol_mode = "abs"
 
     _parameter_constraints: dict = {
         "hidden_layer_sizes": ["array-like", Interval(Integral, 1, None, closed="left")],
@@ -497,7 +511,7 @@ class BaseMLP(BaseEstimator, metaclass=ABCMeta):
             ("divergence_check", DivergenceCheck()),
             ("early_stopping", EarlyStopping(
                 monitor=monitor, patience=self.n_iter_no_change, threshold=self.tol,
-                threshold_mode="rel", load_best=self.early_stopping,
+                threshold_mode=self._tol_mode, load_best=self.early_stopping,
                 sink=print if self.verbose else _silent)),
         ]
         schedule = self._lr_schedule(monitor)
@@ -522,7 +536,7 @@ class BaseMLP(BaseEstimator, metaclass=ABCMeta):
         if self.learning_rate == "plateau":
             return LRScheduler(lr_scheduler.ReduceLROnPlateau, monitor=monitor,
                                factor=self.lr_decay, patience=self.lr_patience,
-                               threshold=self.tol, threshold_mode="rel")
+                               threshold=self.tol, threshold_mode=self._tol_mode)
         return None
 
     def _record_history(self, *, converged_check):

@@ -30,7 +30,8 @@ class MLPRegressor(RegressorMixin, BaseMLP):
 
     Parameters
     ----------
-    {_training_parameters(hidden_layer_sizes=(100,), dropout=0.0, learning_rate="constant")}
+    {_training_parameters(hidden_layer_sizes=(100,), dropout=0.0, learning_rate="constant",
+                          tol_mode="rel")}
     loss : {{"squared_error", "absolute_error", "huber"}}, default="squared_error"
         Training loss, computed on the targets standardised with their
         (sample-weighted) mean and standard deviation (so ``huber``
@@ -59,6 +60,8 @@ class MLPRegressor(RegressorMixin, BaseMLP):
     >>> round(reg.score(X, y), 2)
     1.0
     """
+
+    _tol_mode = "rel"  # the loss is on standardised targets (see ``tol``)
 
     _parameter_constraints: dict = {
         **BaseMLP._parameter_constraints,

@@ -174,3 +174,33 @@ def test_anomaly_run_writes_every_seed_and_a_summary(tmp_path, monkeypatch):
     summary = (folder / "summary.md").read_text()
     assert "(seeds 0, 1)" in summary
     assert re.search(r"\| [0-4]/4 +\|", summary)  # windows hit of 2 windows x 2 seeds
+
+
+def test_text_benchmark_times_every_model_against_scikit_learn(tmp_path, monkeypatch):
+    from benchmarks import text
+
+    # two models at 3 epochs keep the run short; the measures are the point here
+    models = {name: text.MODELS[name] for name in ("sklearn", "skmlp")}
+    monkeypatch.setattr(text, "MODELS", {
+        name: lambda seed, make=make: make(seed).set_params(max_iter=3)
+        for name, make in models.items()})
+    text.main(["--rows", "400", "--folds", "2", "--max-features", "500", "--out", str(tmp_path)])
+    (folder,) = tmp_path.iterdir()
+    folds = pd.read_csv(folder / "folds.csv")
+    assert list(folds["model"]) == ["sklearn", "skmlp"] * 2
+    assert folds["accuracy"].between(0, 1).all() and (folds["epochs"] == 3).all()
+    summary = text.summarise(folds).set_index("model")
+    assert summary.loc["sklearn", "fit vs sklearn"] == 1.0
+    assert summary.loc["skmlp", "fit vs sklearn"] == pytest.approx(
+        folds.query("model == 'skmlp'")["fit_seconds"].mean()
+        / folds.query("model == 'sklearn'")["fit_seconds"].mean(), abs=0.005)
+    assert "AG News" in (folder / "summary.md").read_text()
+
+
+def test_ag_news_loads_four_balanced_topics_of_text():
+    from skmlp.datasets import AG_NEWS_TOPICS, load_ag_news
+
+    news = load_ag_news()
+    assert news.data.shape == (7600, 2) and list(news.data.columns) == ["title", "description"]
+    assert news.target.value_counts().to_dict() == dict.fromkeys(AG_NEWS_TOPICS, 1900)
+    assert news.data.map(lambda text: isinstance(text, str) and text != "").all().all()

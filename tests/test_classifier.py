@@ -6,7 +6,7 @@ import torch
 from imblearn.over_sampling import SMOTE
 from imblearn.pipeline import Pipeline
 from sklearn.compose import ColumnTransformer
-from sklearn.datasets import make_classification, make_multilabel_classification
+from sklearn.datasets import make_blobs, make_classification, make_multilabel_classification
 from sklearn.metrics import recall_score
 from sklearn.model_selection import GridSearchCV, StratifiedKFold, train_test_split
 from sklearn.preprocessing import OneHotEncoder, StandardScaler
@@ -162,3 +162,17 @@ def test_gridsearch_on_imblearn_smote_pipeline_is_the_same_with_two_jobs():
     assert results[0].best_params_ == results[1].best_params_
     assert results[0].best_score_ == results[1].best_score_
     assert results[0].best_score_ > 0.3
+
+
+def test_the_stopping_test_is_absolute_as_in_scikit_learn():
+    # separable classes: the loss keeps falling towards 0 by a steady share,
+    # which a relative test would never call converged
+    X, y = make_blobs(300, centers=[[-3, -3], [3, 3]], random_state=0)
+    clf = MLPClassifier(hidden_layer_sizes=(16,), dropout=0.0, learning_rate="constant",
+                        learning_rate_init=0.01, max_iter=500, random_state=0).fit(X, y)
+    curve = np.array(clf.loss_curve_)
+    assert clf.n_iter_ < 500
+    best_before = curve[:-clf.n_iter_no_change].min()
+    last = curve[-clf.n_iter_no_change:]
+    assert np.all(last >= best_before - clf.tol)
+    assert last.min() < (1 - clf.tol) * best_before  # relatively, still improving

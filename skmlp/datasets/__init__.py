@@ -169,6 +169,49 @@ def load_nyse_prices(*, return_X_y=False):
                  filename="nyse_prices.csv.gz")
 
 
+AG_NEWS_TOPICS = ("World", "Sports", "Business", "Sci/Tech")
+
+
+def load_ag_news(*, return_X_y=False):
+    """Load the test split of the AG News topic classification data (7600 rows).
+
+    Short news texts (a title and a description) in 4 balanced topics. Turn
+    the text into features first, e.g. ``TfidfVectorizer`` (sparse output,
+    which ``MLPClassifier`` takes as it is).
+
+    Parameters
+    ----------
+    return_X_y : bool, default=False
+        Return ``(X, y)`` instead of a Bunch.
+
+    Returns
+    -------
+    data : Bunch or tuple
+        ``data``: DataFrame of the string columns ``title`` and
+        ``description``; ``target``: the topic, one of
+        :data:`AG_NEWS_TOPICS`; ``frame``, ``DESCR``. For research and
+        other non-commercial use only (see the data folder's README).
+
+    Examples
+    --------
+    >>> from skmlp.datasets import load_ag_news
+    >>> X, y = load_ag_news(return_X_y=True)
+    >>> X.shape, sorted(y.unique())
+    ((7600, 2), ['Business', 'Sci/Tech', 'Sports', 'World'])
+    """
+    frame = _read_csv("ag_news_test.csv.gz", keep_default_na=False)
+    frame.insert(0, "topic", frame.pop("class_index").map(
+        dict(enumerate(AG_NEWS_TOPICS, start=1))))
+    X, y = frame[["title", "description"]], frame["topic"]
+    if return_X_y:
+        return X, y
+    return Bunch(data=X, target=y, frame=frame, feature_names=list(X.columns),
+                 target_names=["topic"],
+                 DESCR="AG News test split (Zhang, Zhao & LeCun, 2015); research and "
+                       "non-commercial use.",
+                 filename="ag_news_test.csv.gz")
+
+
 def load_nab(name):
     """Load one Numenta Anomaly Benchmark series with its labelled windows.
 
@@ -205,7 +248,9 @@ def load_nab(name):
 
 
 __all__ = [
+    "AG_NEWS_TOPICS",
     "NAB_SERIES",
+    "load_ag_news",
     "load_nab",
     "load_nyse_prices",
     "load_predictive_maintenance",
