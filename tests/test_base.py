@@ -549,9 +549,11 @@ def test_weights_of_an_unfitted_model_raise_not_fitted(name):
 @pytest.mark.parametrize("network", [
     dict(), dict(batch_norm=True, activation="gelu", l1=1e-3)],  # written-out / autograd
     ids=["explicit_gradients", "autograd"])
-def test_sparse_features_train_and_predict_as_their_dense_copy(Estimator, fmt, network):
-    X = sparse.random(120, 30, density=0.1, format=fmt, random_state=0)
-    y = (X @ np.linspace(-1, 1, 30) > 0).astype(int)
+@pytest.mark.parametrize("density", [0.02, 0.2], ids=["sparse_batches", "dense_batches"])
+def test_sparse_features_train_and_predict_as_their_dense_copy(Estimator, fmt, network,
+                                                              density):
+    X = sparse.random(120, 100, density=density, format=fmt, random_state=0)
+    y = (X @ np.linspace(-1, 1, 100) > 0).astype(int)
     params = dict(hidden_layer_sizes=(8,), max_iter=4, early_stopping=True,
                   n_iter_no_change=4, random_state=0, **network)
     from_sparse = Estimator(**params).fit(X, y)

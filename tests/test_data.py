@@ -61,14 +61,18 @@ def test_an_autoencoders_batches_share_one_tensor_after_the_copy():
 
 
 @pytest.mark.parametrize("shuffle", [False, True])
-def test_sparse_features_give_the_dense_batches_as_sparse_tensors(shuffle):
+@pytest.mark.parametrize("up_to_density, layout", [(1.0, torch.sparse_csr),
+                                                   (0.1, torch.strided)])
+def test_sparse_features_give_the_dense_batches(shuffle, up_to_density, layout, monkeypatch):
+    # a density of 0.3: sparse batches up to a density of 1, dense ones up to 0.1
+    monkeypatch.setattr(_data, "SPARSE_BATCHES_UP_TO_DENSITY", up_to_density)
     dense = torch.arange(30.0).reshape(10, 3) % 4 * (torch.arange(30).reshape(10, 3) % 3 == 0)
     sparse = TensorData(SparseRows(sp.csc_matrix(dense.numpy())), torch.arange(10))
     batches = [TensorBatches(data, 4, shuffle=shuffle,
                              generator=torch.Generator().manual_seed(0))
                for data in (sparse, TensorData(dense, torch.arange(10)))]
     for (X_sparse, y_a, _), (X_dense, y_b, _) in zip(*batches, strict=True):
-        assert X_sparse.layout == torch.sparse_csr and X_sparse.dtype == torch.float32
+        assert X_sparse.layout == layout and X_sparse.dtype == torch.float32
         assert torch.equal(X_sparse.to_dense(), X_dense) and torch.equal(y_a, y_b)
     rows = sparse.X
     assert [part.shape[0] for part in rows.split(4)] == [4, 4, 2]
@@ -77,7 +81,8 @@ def test_sparse_features_give_the_dense_batches_as_sparse_tensors(shuffle):
         rows.index_select(1, torch.tensor([0]))
 
 
-def test_sparse_batches_are_made_dense_for_other_devices_than_the_cpu():
+def test_sparse_batches_are_made_dense_for_other_devices_than_the_cpu(monkeypatch):
+    monkeypatch.setattr(_data, "SPARSE_BATCHES_UP_TO_DENSITY", 1.0)
     rows = SparseRows(sp.eye(6, 3, format="csr"))
     to_meta = list(TensorBatches(TensorData(rows, torch.arange(6)), 4, device="meta"))
     assert [(X.layout, X.device.type, X.shape[0]) for X, _, _ in to_meta] == [
