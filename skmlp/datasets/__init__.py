@@ -182,11 +182,12 @@ def load_ag_news(*, return_X_y=False):
     Parameters
     ----------
     return_X_y : bool, default=False
-        Return ``(X, y)`` instead of a Bunch.
+        Return ``(X, y)``, the two text columns and the topics, instead of
+        a Bunch.
 
     Returns
     -------
-    data : Bunch or tuple
+    data : Bunch, or (X, y) with ``return_X_y=True``
         ``data``: DataFrame of the string columns ``title`` and
         ``description``; ``target``: the topic, one of
         :data:`AG_NEWS_TOPICS`; ``frame``, ``DESCR``. For research and
