@@ -63,6 +63,10 @@ def features_to(X, device):
 #: the time of dense data at 1% density, 1.3x-1.7x at 5%, 2.3x-3.1x at 20%).
 SPARSE_BATCHES_UP_TO_DENSITY = 0.03
 
+#: Most values a dense batch of sparse rows may hold (64 MiB of float32), so
+#: that prediction batches of wide data stay small.
+DENSE_BATCH_VALUES = 2 ** 24
+
 
 class SparseRows:
     """The rows of a sparse matrix, handed out as batches for the network.
@@ -125,7 +129,13 @@ class SparseRows:
         return self[index.cpu().numpy()]
 
     def split(self, size):
-        """Consecutive batches of ``size`` rows, as :meth:`torch.Tensor.split`."""
+        """Consecutive batches of ``size`` rows, as :meth:`torch.Tensor.split`.
+
+        Dense batches hold at most :data:`DENSE_BATCH_VALUES` values, so
+        fewer rows when ``size`` of them would be more.
+        """
+        if not self.sparse_batches:
+            size = max(1, min(size, DENSE_BATCH_VALUES // max(1, self.shape[1])))
         return (self[lo:lo + size] for lo in range(0, len(self), size))
 
 

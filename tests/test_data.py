@@ -89,3 +89,11 @@ def test_sparse_batches_are_made_dense_for_other_devices_than_the_cpu(monkeypatc
         (torch.strided, "meta", 4), (torch.strided, "meta", 2)]
     (X, _, _), = TensorBatches(TensorData(rows, torch.arange(6)), 6, device="cpu")
     assert X.layout == torch.sparse_csr
+
+
+def test_dense_batches_of_sparse_rows_stay_within_their_budget(monkeypatch):
+    monkeypatch.setattr(_data, "DENSE_BATCH_VALUES", 12)
+    dense_rows = SparseRows(sp.csr_matrix(torch.ones(10, 5).numpy()))
+    assert [tuple(part.shape) for part in dense_rows.split(8192)] == [(2, 5)] * 5
+    sparse_rows = SparseRows(sp.eye(100, 50, format="csr"))  # sparse batches: no budget
+    assert [part.shape[0] for part in sparse_rows.split(64)] == [64, 36]
