@@ -7,7 +7,6 @@ from numbers import Integral, Real
 from string import Template
 
 import numpy as np
-import scipy.sparse as sp
 import torch
 from sklearn.base import BaseEstimator, _fit_context
 from sklearn.exceptions import ConvergenceWarning
@@ -18,7 +17,7 @@ from sklearn.utils.validation import check_is_fitted
 from skorch.callbacks import EarlyStopping, LRScheduler
 from torch.optim import lr_scheduler
 
-from ._data import SparseRows, TensorData, as_tensor, storage_device
+from ._data import TensorData, as_tensor, storage_device
 from ._losses import WeightedLoss, combined_sample_weight
 from ._net import TabularNet
 from ._optim import Adam
@@ -441,8 +440,7 @@ class BaseMLP(BaseEstimator, metaclass=ABCMeta):
         store = storage_device(n_bytes, device)
 
         def to_data(rows):
-            # sparse features stay sparse in host memory, and so do their batches
-            X_t = SparseRows(X[rows]) if sp.issparse(X) else as_tensor(X[rows], store)
+            X_t = as_tensor(X[rows], store)
             y_dtype = torch.int64 if targets.dtype.kind in "iu" else torch.float32
             y_t = X_t if targets is X else as_tensor(targets[rows], store, y_dtype)
             return TensorData(X_t, y_t, None if weight is None else as_tensor(weight[rows],

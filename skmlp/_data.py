@@ -39,10 +39,8 @@ def as_stored_tensor(array, device):
 
     See :func:`storage_device`: on the device when it fits there, else in
     host memory, from where each batch is copied over. A sparse matrix stays
-    sparse in host memory (:class:`SparseRows`).
+    sparse in host memory (:func:`as_tensor`).
     """
-    if sp.issparse(array):
-        return SparseRows(array)
     return as_tensor(array, storage_device(array.size * 4, device))
 
 
@@ -143,8 +141,11 @@ def as_tensor(array, device, dtype=torch.float32):
     """Convert a numpy array to a tensor on ``device`` without needless copies.
 
     Read-only arrays (memory maps, for example) are copied, because torch
-    cannot share memory it may not write to.
+    cannot share memory it may not write to. A sparse matrix of features
+    becomes :class:`SparseRows` instead, which stays in host memory.
     """
+    if sp.issparse(array):
+        return SparseRows(array)
     array = np.require(array, dtype=_NUMPY_DTYPES[dtype], requirements=["C", "W"])
     return torch.from_numpy(array).to(device)
 

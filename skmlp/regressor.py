@@ -16,6 +16,8 @@ from ._base import (
 
 
 class MLPRegressor(RegressorMixin, BaseMLP):
+    _tol_mode = "rel"  # the loss is on standardised targets (see ``tol``)
+
     __doc__ = f"""Multi-layer perceptron regressor trained with PyTorch via skorch.
 
     A drop-in replacement for :class:`sklearn.neural_network.MLPRegressor`
@@ -31,7 +33,7 @@ class MLPRegressor(RegressorMixin, BaseMLP):
     Parameters
     ----------
     {_training_parameters(hidden_layer_sizes=(100,), dropout=0.0, learning_rate="constant",
-                          tol_mode="rel")}
+                          tol_mode=_tol_mode)}
     loss : {{"squared_error", "absolute_error", "huber"}}, default="squared_error"
         Training loss, computed on the targets standardised with their
         (sample-weighted) mean and standard deviation (so ``huber``
@@ -60,8 +62,6 @@ class MLPRegressor(RegressorMixin, BaseMLP):
     >>> round(reg.score(X, y), 2)
     1.0
     """
-
-    _tol_mode = "rel"  # the loss is on standardised targets (see ``tol``)
 
     _parameter_constraints: dict = {
         **BaseMLP._parameter_constraints,
