@@ -87,12 +87,27 @@ class DefaultSearchSpace:
             "l1": trial.suggest_categorical("l1", [0.0, 1e-4, 1e-3, 1e-2]),
             "learning_rate_init": trial.suggest_float("learning_rate_init", 1e-4, 3e-2,
                                                       log=True),
-            "batch_size": trial.suggest_categorical("batch_size", [32, 64, 128, 256, 512]),
+            "batch_size": trial.suggest_categorical("batch_size",
+                                                    ["auto", 32, 64, 128, 256, 512]),
         }
         if self.classifier:
             params["class_weight"] = trial.suggest_categorical("class_weight",
                                                                [None, "balanced"])
         return {self.prefix + name: value for name, value in params.items()}
+
+    def suggestions_for(self, params):
+        """Suggestions from which this space gives back ``params`` (estimator parameters).
+
+        Used to make the estimator as given the first trial of a search:
+        every parameter under :attr:`prefix` by its own name, plus the depth
+        and one width per layer. Values the space cannot draw are left for
+        the search to reject.
+        """
+        own = {name[len(self.prefix):]: value for name, value in params.items()
+               if name.startswith(self.prefix)}
+        layers = own["hidden_layer_sizes"]
+        widths = {f"width_{i}": width for i, width in enumerate(layers)}
+        return {**own, "n_layers": len(layers), **widths}
 
 
 def default_search_space(estimator):
@@ -159,6 +174,32 @@ def _estimator_params(trial, space):
     if not trial.params:  # a surplus trial stopped before its suggestions
         return {}
     return _suggest(optuna.trial.FixedTrial(trial.params, trial.number), space)
+
+
+def _starting_suggestions(estimator, space):
+    """Suggestions that make a trial of ``space`` the estimator as given, or None.
+
+    A dict space takes the estimator's values by name; a callable space only
+    if it offers ``suggestions_for(params)``. None when a value lies outside
+    its distribution or the space does not give the estimator's values back.
+    """
+    params = estimator.get_params(deep=True)
+    if callable(space):
+        if not hasattr(space, "suggestions_for"):
+            return None
+        candidate = space.suggestions_for(params)
+    else:
+        candidate = {name: params[name] for name in space}
+    trial = optuna.trial.FixedTrial(candidate)
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("error")  # FixedTrial warns of out-of-range values
+            chosen = _suggest(trial, space)
+        if not all(params[name] == value for name, value in chosen.items()):
+            return None
+    except (ValueError, TypeError, Warning):
+        return None
+    return trial.params
 
 
 def _check_space_names(estimator, space, random_state):
@@ -454,6 +495,14 @@ class OptunaSearchCV(MetaEstimatorMixin, BaseEstimator):
         resumed.
     sampler, pruner : optuna sampler and pruner, default=None
         TPE and the median pruner by default.
+    start_from_estimator : bool, default=True
+        Make the first trial of a new study the estimator as given (its
+        defaults, or the values set on it), where the space can draw its
+        values: a dict space when every value lies in its distribution, a
+        callable when it offers ``suggestions_for(params)``, as the
+        default space (:class:`DefaultSearchSpace`) does. The search then
+        never reports a best below the starting point's score on the same
+        folds.
     enable_pruning : bool, default=True
         Report the first fold's validation score every ``max_iter // 20``
         epochs (at least every epoch), and after each later fold but the
@@ -515,6 +564,7 @@ class OptunaSearchCV(MetaEstimatorMixin, BaseEstimator):
         "study_name": [str, None],
         "sampler": [object, None],
         "pruner": [object, None],
+        "start_from_estimator": ["boolean"],
         "enable_pruning": ["boolean"],
         "heartbeat_interval": [Interval(Integral, 1, None, closed="left")],
     }
@@ -522,7 +572,7 @@ class OptunaSearchCV(MetaEstimatorMixin, BaseEstimator):
     def __init__(self, estimator, param_distributions, *, n_trials=20, timeout=None, cv=5,
                  scoring=None, refit=True, error_score=np.nan, random_state=None, n_jobs=1,
                  storage=None, study_name=None, sampler=None, pruner=None,
-                 enable_pruning=True, heartbeat_interval=10):
+                 start_from_estimator=True, enable_pruning=True, heartbeat_interval=10):
         self.estimator = estimator
         self.param_distributions = param_distributions
         self.n_trials = n_trials
@@ -537,6 +587,7 @@ class OptunaSearchCV(MetaEstimatorMixin, BaseEstimator):
         self.study_name = study_name
         self.sampler = sampler
         self.pruner = pruner
+        self.start_from_estimator = start_from_estimator
         self.enable_pruning = enable_pruning
         self.heartbeat_interval = heartbeat_interval
 
@@ -596,6 +647,10 @@ class OptunaSearchCV(MetaEstimatorMixin, BaseEstimator):
             self.study_ = optuna.create_study(
                 storage=opened, study_name=study_name, direction="maximize",
                 sampler=self._sampler(), pruner=self._pruner(), load_if_exists=True)
+            if self.start_from_estimator and not self.study_.get_trials(deepcopy=False):
+                start = _starting_suggestions(self.estimator, self.param_distributions)
+                if start is not None:
+                    self.study_.enqueue_trial(start, skip_if_exists=True)
             if self.n_jobs == 1:
                 _optimize(self.study_, objective, self.n_trials, self.timeout)
             else:

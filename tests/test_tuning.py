@@ -90,6 +90,69 @@ def test_nested_pipeline_parameters_and_default_space(Xy):
     assert isinstance(found.best_params_["mlpclassifier__hidden_layer_sizes"], (tuple, list))
 
 
+def _started_from_estimator(search):
+    return "fixed_params" in search.study_.trials[0].system_attrs
+
+
+@pytest.mark.parametrize("estimator", [
+    MLPClassifier(max_iter=5, random_state=0),
+    MLPClassifier(hidden_layer_sizes=(32, 16, 16), dropout=0.1, batch_size=64,
+                  class_weight="balanced", activation="tanh", max_iter=5, random_state=0)])
+def test_first_trial_of_the_default_space_is_the_estimator_as_given(Xy, estimator):
+    X, y = Xy
+    pipe = make_pipeline(StandardScaler(), estimator)
+    found = OptunaSearchCV(pipe, default_search_space(pipe), n_trials=2, cv=2,
+                           refit=False, random_state=0).fit(X, y)
+    first = found.cv_results_["params"][0]
+    assert _started_from_estimator(found)
+    assert first == {name: pipe.get_params()[name] for name in first}
+    assert len(first) == 9  # widths and depth, eight more parameters, class_weight
+
+
+def test_first_trial_of_a_dict_space_takes_the_values_set(Xy):
+    X, y = Xy
+    space = {"alpha": FloatDistribution(1e-5, 1.0, log=True),
+             "dropout": FloatDistribution(0.0, 0.5)}
+    found = OptunaSearchCV(MLPClassifier(alpha=0.02, max_iter=5, random_state=0), space,
+                           n_trials=2, cv=2, refit=False, random_state=0).fit(X, y)
+    assert found.cv_results_["params"][0] == {"alpha": 0.02, "dropout": 0.3}
+    unstarted = OptunaSearchCV(MLPClassifier(alpha=0.02, max_iter=5, random_state=0), space,
+                               n_trials=2, cv=2, refit=False, random_state=0,
+                               start_from_estimator=False).fit(X, y)
+    assert not _started_from_estimator(unstarted)
+    assert unstarted.cv_results_["params"][0]["alpha"] != 0.02
+
+
+def _plain_space(trial):
+    return {"alpha": trial.suggest_float("alpha", 1e-5, 1.0, log=True)}
+
+
+@pytest.mark.parametrize("estimator, space", [
+    (MLPClassifier(alpha=2.0), {"alpha": FloatDistribution(1e-5, 1.0, log=True)}),
+    (MLPClassifier(dropout=[0.1, 0.2]), default_search_space(MLPClassifier())),
+    (MLPClassifier(batch_size=100), default_search_space(MLPClassifier())),
+    (MLPClassifier(), _plain_space)])
+def test_no_first_trial_where_the_space_cannot_draw_the_estimator(Xy, estimator, space):
+    X, y = Xy
+    found = OptunaSearchCV(estimator.set_params(max_iter=5, random_state=0), space,
+                           n_trials=2, cv=2, refit=False, random_state=0).fit(X, y)
+    assert not _started_from_estimator(found)
+    assert found.n_trials_ == 2
+
+
+def test_a_resumed_study_is_not_started_again(tmp_path, Xy):
+    X, y = Xy
+    search = OptunaSearchCV(MLPClassifier(max_iter=5, random_state=0),
+                            {"alpha": FloatDistribution(1e-5, 1.0, log=True)}, n_trials=2,
+                            cv=2, refit=False, random_state=0,
+                            storage=f"sqlite:///{tmp_path / 'study.db'}", study_name="resumed")
+    search.fit(X, y)
+    search.set_params(n_trials=4).fit(X, y)
+    fixed = [t.number for t in search.study_.trials if "fixed_params" in t.system_attrs]
+    assert fixed == [0]
+    assert search.n_trials_ == 4
+
+
 def test_pruning_stops_bad_trials_and_counts_them(Xy):
     X, y = Xy
     space = {"learning_rate_init": CategoricalDistribution([1e-7, 3e-3])}
