@@ -140,6 +140,16 @@ def test_no_first_trial_where_the_space_cannot_draw_the_estimator(Xy, estimator,
     assert found.n_trials_ == 2
 
 
+def test_worker_processes_run_the_first_trial_once(Xy):
+    X, y = Xy
+    found = OptunaSearchCV(MLPClassifier(max_iter=20, random_state=0),
+                           {"alpha": FloatDistribution(1e-5, 1.0, log=True)}, n_trials=4,
+                           cv=2, refit=False, random_state=0, n_jobs=2).fit(X, y)
+    fixed = [t.params for t in found.study_.trials if "fixed_params" in t.system_attrs]
+    assert fixed == [{"alpha": 1e-4}]
+    assert found.n_trials_ == 4
+
+
 def test_a_resumed_study_is_not_started_again(tmp_path, Xy):
     X, y = Xy
     search = OptunaSearchCV(MLPClassifier(max_iter=5, random_state=0),
