@@ -98,11 +98,12 @@ def _started_from_estimator(search):
     MLPClassifier(max_iter=5, random_state=0),
     MLPClassifier(hidden_layer_sizes=(32, 16, 16), dropout=0.1, batch_size=64,
                   class_weight="balanced", activation="tanh", max_iter=5, random_state=0)])
-def test_first_trial_of_the_default_space_is_the_estimator_as_given(Xy, estimator):
+def test_first_trial_of_the_default_space_is_the_estimator_as_given(tmp_path, Xy, estimator):
     X, y = Xy
     pipe = make_pipeline(StandardScaler(), estimator)
     found = OptunaSearchCV(pipe, default_search_space(pipe), n_trials=2, cv=2,
-                           refit=False, random_state=0).fit(X, y)
+                           refit=False, random_state=0,
+                           storage=f"sqlite:///{tmp_path / 'study.db'}").fit(X, y)
     first = found.cv_results_["params"][0]
     assert _started_from_estimator(found)
     assert first == {name: pipe.get_params()[name] for name in first}
