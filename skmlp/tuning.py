@@ -184,20 +184,18 @@ def _starting_suggestions(estimator, space):
     its distribution or the space does not give the estimator's values back.
     """
     params = estimator.get_params(deep=True)
-    if callable(space):
-        if not hasattr(space, "suggestions_for"):
-            return None
-        candidate = space.suggestions_for(params)
-    else:
-        candidate = {name: params[name] for name in space}
-    trial = optuna.trial.FixedTrial(candidate)
+    if callable(space) and not hasattr(space, "suggestions_for"):
+        return None
     try:
+        candidate = (space.suggestions_for(params) if callable(space)
+                     else {name: params[name] for name in space})
+        trial = optuna.trial.FixedTrial(candidate)
         with warnings.catch_warnings():
             warnings.simplefilter("error")  # FixedTrial warns of out-of-range values
             chosen = _suggest(trial, space)
         if not all(params[name] == value for name, value in chosen.items()):
             return None
-    except (ValueError, TypeError, Warning):
+    except (KeyError, ValueError, TypeError, Warning):
         return None
     return trial.params
 

@@ -132,6 +132,7 @@ def _plain_space(trial):
     (MLPClassifier(alpha=2.0), {"alpha": FloatDistribution(1e-5, 1.0, log=True)}),
     (MLPClassifier(dropout=[0.1, 0.2]), default_search_space(MLPClassifier())),
     (MLPClassifier(batch_size=100), default_search_space(MLPClassifier())),
+    (MLPClassifier(hidden_layer_sizes=64), default_search_space(MLPClassifier())),
     (MLPClassifier(), _plain_space)])
 def test_no_first_trial_where_the_space_cannot_draw_the_estimator(Xy, estimator, space):
     X, y = Xy
