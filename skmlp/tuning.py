@@ -36,7 +36,7 @@ from numbers import Integral, Real
 
 import numpy as np
 import optuna
-from joblib import Parallel, delayed
+from joblib import Parallel, delayed, effective_n_jobs
 from sklearn.base import BaseEstimator, MetaEstimatorMixin, clone, is_classifier
 from sklearn.exceptions import FitFailedWarning
 from sklearn.metrics import check_scoring
@@ -482,8 +482,10 @@ class OptunaSearchCV(MetaEstimatorMixin, BaseEstimator):
     random_state : int or None, default=None
         Seeds the default TPE sampler (worker ``i`` uses ``random_state +
         i``).
-    n_jobs : int, default=1
-        Worker processes sharing the study.
+    n_jobs : int or None, default=None
+        Worker processes sharing the study, counted as joblib counts them:
+        None is 1 (unless inside a :func:`joblib.parallel_config` context),
+        -1 is one per CPU.
     storage : str, optuna storage or None, default=None
         Where the study lives: None (in memory, or a temporary journal file
         for ``n_jobs > 1``), ``"sqlite:///study.db"``, or
@@ -557,7 +559,8 @@ class OptunaSearchCV(MetaEstimatorMixin, BaseEstimator):
         "refit": ["boolean", str],
         "error_score": [StrOptions({"raise"}), Real],
         "random_state": [Interval(Integral, 0, None, closed="left"), None],
-        "n_jobs": [Interval(Integral, 1, None, closed="left")],
+        "n_jobs": [Interval(Integral, None, -1, closed="right"),
+                   Interval(Integral, 1, None, closed="left"), None],
         "storage": [str, object, None],
         "study_name": [str, None],
         "sampler": [object, None],
@@ -568,7 +571,7 @@ class OptunaSearchCV(MetaEstimatorMixin, BaseEstimator):
     }
 
     def __init__(self, estimator, param_distributions, *, n_trials=20, timeout=None, cv=5,
-                 scoring=None, refit=True, error_score=np.nan, random_state=None, n_jobs=1,
+                 scoring=None, refit=True, error_score=np.nan, random_state=None, n_jobs=None,
                  storage=None, study_name=None, sampler=None, pruner=None,
                  start_from_estimator=True, enable_pruning=True, heartbeat_interval=10):
         self.estimator = estimator
@@ -635,9 +638,10 @@ class OptunaSearchCV(MetaEstimatorMixin, BaseEstimator):
                                scorers, refit_metric, fit_params, self.error_score,
                                self.n_trials, self.enable_pruning)
         grace = 2 * self.heartbeat_interval
+        n_jobs = effective_n_jobs(self.n_jobs)
         with tempfile.TemporaryDirectory() as tmp:
             storage = self.storage
-            if storage is None and self.n_jobs > 1:
+            if storage is None and n_jobs > 1:
                 storage = optuna.storages.JournalStorage(
                     optuna.storages.journal.JournalFileBackend(os.path.join(tmp, "journal")))
             opened = _open_storage(storage, self.heartbeat_interval, grace)
@@ -649,16 +653,16 @@ class OptunaSearchCV(MetaEstimatorMixin, BaseEstimator):
                 start = _starting_suggestions(self.estimator, self.param_distributions)
                 if start is not None:
                     self.study_.enqueue_trial(start, skip_if_exists=True)
-            if self.n_jobs == 1:
+            if n_jobs == 1:
                 _optimize(self.study_, objective, self.n_trials, self.timeout)
             else:
                 worker_storage = storage if isinstance(storage, str) else opened
-                Parallel(n_jobs=self.n_jobs, backend="loky")(
+                Parallel(n_jobs=n_jobs, backend="loky")(
                     delayed(_worker)(worker_storage, study_name, self._sampler(i),
                                      self._pruner(), objective, self.n_trials, self.timeout,
                                      self.heartbeat_interval, grace)
-                    for i in range(self.n_jobs))
-            if self.storage is None and self.n_jobs > 1:
+                    for i in range(n_jobs))
+            if self.storage is None and n_jobs > 1:
                 # keep the study readable once the temporary journal is gone
                 memory = optuna.storages.InMemoryStorage()
                 optuna.copy_study(from_study_name=study_name, from_storage=opened,

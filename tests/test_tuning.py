@@ -8,6 +8,7 @@ import time
 import uuid
 from pathlib import Path
 
+import joblib
 import numpy as np
 import optuna
 import pandas as pd
@@ -150,6 +151,20 @@ def test_worker_processes_run_the_first_trial_once(Xy):
     fixed = [t.params for t in found.study_.trials if "fixed_params" in t.system_attrs]
     assert fixed == [{"alpha": 1e-4}]
     assert found.n_trials_ == 4
+
+
+@pytest.mark.parametrize("n_jobs, workers", [(None, 1), (1, 1), (-1, joblib.cpu_count())])
+def test_n_jobs_counts_worker_processes_as_joblib_does(Xy, n_jobs, workers):
+    found = OptunaSearchCV(MLPClassifier(max_iter=5, random_state=0),
+                           {"alpha": FloatDistribution(1e-5, 1.0, log=True)}, n_trials=2,
+                           cv=2, refit=False, n_jobs=n_jobs).fit(*Xy)
+    pids = {t.user_attrs["worker"].rsplit(":", 1)[1] for t in found.study_.trials}
+    assert (pids == {str(os.getpid())}) == (workers == 1)
+
+
+def test_zero_jobs_are_rejected(Xy):
+    with pytest.raises(InvalidParameterError, match="n_jobs"):
+        OptunaSearchCV(MLPClassifier(), {}, n_jobs=0).fit(*Xy)
 
 
 def test_a_resumed_study_is_not_started_again(tmp_path, Xy):
