@@ -41,9 +41,8 @@ from sklearn.base import BaseEstimator, MetaEstimatorMixin, clone, is_classifier
 from sklearn.exceptions import FitFailedWarning
 from sklearn.metrics import check_scoring
 from sklearn.model_selection import check_cv
-from sklearn.utils import _safe_indexing
 from sklearn.utils._param_validation import Interval, StrOptions
-from sklearn.utils.metaestimators import available_if
+from sklearn.utils.metaestimators import _safe_split, available_if
 from sklearn.utils.validation import _check_method_params, check_is_fitted, indexable
 from skorch.callbacks import Callback
 
@@ -339,7 +338,9 @@ class _Objective:
         scores, fit_times, score_times = {}, [], []
         for fold, (train, test) in enumerate(self.splits):
             model = clone(self.estimator).set_params(**params)
-            X_test, y_test = _safe_indexing(self.X, test), _safe_indexing(self.y, test)
+            # scikit-learn's own split for CV: y may be None (unsupervised)
+            X_train, y_train = _safe_split(model, self.X, self.y, train)
+            X_test, y_test = _safe_split(model, self.X, self.y, test, train)
             if self.prune and fold == 0 and isinstance(_final_step(model), BaseMLP):
                 every = max(1, _final_step(model).max_iter // _MAX_REPORTS)
                 _set_final_callbacks(model, [("optuna_report", _ReportEpochScore(
@@ -349,8 +350,7 @@ class _Objective:
             try:
                 with warnings.catch_warnings():
                     warnings.simplefilter("ignore")
-                    model.fit(_safe_indexing(self.X, train), _safe_indexing(self.y, train),
-                              **fold_params)
+                    model.fit(X_train, y_train, **fold_params)
             except optuna.TrialPruned:
                 raise
             except Exception as err:  # noqa: BLE001 - error_score semantics
@@ -739,6 +739,18 @@ class OptunaSearchCV(MetaEstimatorMixin, BaseEstimator):
         check_is_fitted(self, "best_estimator_")
         return self.best_estimator_.predict_proba(X)
 
+    @available_if(_best_estimator_has("predict_log_proba"))
+    def predict_log_proba(self, X):
+        """Log class probabilities from the refit best estimator."""
+        check_is_fitted(self, "best_estimator_")
+        return self.best_estimator_.predict_log_proba(X)
+
+    @available_if(_best_estimator_has("score_samples"))
+    def score_samples(self, X):
+        """Sample scores of the refit best estimator (an outlier detector's normality)."""
+        check_is_fitted(self, "best_estimator_")
+        return self.best_estimator_.score_samples(X)
+
     @available_if(_best_estimator_has("decision_function"))
     def decision_function(self, X):
         """Decision function of the refit best estimator."""
@@ -751,6 +763,12 @@ class OptunaSearchCV(MetaEstimatorMixin, BaseEstimator):
         check_is_fitted(self, "best_estimator_")
         return self.best_estimator_.transform(X)
 
+    @available_if(_best_estimator_has("inverse_transform"))
+    def inverse_transform(self, X):
+        """Inverse transform with the refit best estimator."""
+        check_is_fitted(self, "best_estimator_")
+        return self.best_estimator_.inverse_transform(X)
+
     def score(self, X, y=None):
         """Score of the refit best estimator, with ``scoring`` (its refit metric)."""
         check_is_fitted(self, "best_estimator_")
@@ -762,4 +780,10 @@ class OptunaSearchCV(MetaEstimatorMixin, BaseEstimator):
         """Classes of the refit best estimator."""
         check_is_fitted(self, "best_estimator_")
         return self.best_estimator_.classes_
+
+    @property
+    def n_features_in_(self):
+        """Number of features the refit best estimator saw."""
+        check_is_fitted(self, "best_estimator_")
+        return self.best_estimator_.n_features_in_
 

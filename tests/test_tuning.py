@@ -20,7 +20,7 @@ from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import RobustScaler, StandardScaler
 from sklearn.utils._param_validation import InvalidParameterError
 
-from skmlp import MLPClassifier, OptunaSearchCV
+from skmlp import MLPAutoencoder, MLPClassifier, OptunaSearchCV
 from skmlp.tuning import default_search_space
 
 sys.path.insert(0, str(Path(__file__).parent))
@@ -89,6 +89,38 @@ def test_nested_pipeline_parameters_and_default_space(Xy):
                            random_state=0).fit(X, y)
     assert all(name.startswith("mlpclassifier__") for name in found.best_params_)
     assert isinstance(found.best_params_["mlpclassifier__hidden_layer_sizes"], (tuple, list))
+
+
+def _mean_normality(detector, X, y=None):
+    return detector.score_samples(X).mean()
+
+
+def test_unsupervised_search_of_an_autoencoder_delegates_to_the_refit_detector():
+    X = np.random.default_rng(0).normal(size=(240, 6))
+    detector = MLPAutoencoder(latent_dim=3, max_iter=5, random_state=0)
+    found = OptunaSearchCV(detector, default_search_space(detector), n_trials=3, cv=3,
+                           scoring=_mean_normality, random_state=0).fit(X)
+    assert found.n_trials_ == 3
+    assert found.cv_results_["params"][0]["hidden_layer_sizes"] == detector.hidden_layer_sizes
+    best = found.best_estimator_
+    np.testing.assert_array_equal(found.score_samples(X), best.score_samples(X))
+    np.testing.assert_array_equal(found.predict(X), best.predict(X))
+    np.testing.assert_array_equal(found.inverse_transform(found.transform(X)),
+                                  best.inverse_transform(best.transform(X)))
+    assert found.score(X) == pytest.approx(_mean_normality(best, X))
+    assert found.n_features_in_ == 6
+    assert not hasattr(found, "predict_proba")
+
+
+def test_classifier_search_delegates_log_probabilities(Xy):
+    X, y = Xy
+    found = OptunaSearchCV(MLPClassifier(max_iter=5, random_state=0),
+                           {"alpha": FloatDistribution(1e-5, 1.0, log=True)}, n_trials=2,
+                           cv=2, random_state=0).fit(X, y)
+    np.testing.assert_array_equal(found.predict_log_proba(X),
+                                  found.best_estimator_.predict_log_proba(X))
+    assert not hasattr(found, "score_samples")
+    assert not hasattr(OptunaSearchCV(MLPClassifier(), {}), "n_features_in_")
 
 
 def _started_from_estimator(search):
