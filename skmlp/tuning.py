@@ -532,6 +532,8 @@ class OptunaSearchCV(MetaEstimatorMixin, BaseEstimator):
         ``trial_number``.
     n_trials_ : int
         Finished trials in the study.
+    n_splits_ : int
+        Number of cross-validation folds.
     refit_time_ : float
 
     Examples
@@ -668,7 +670,8 @@ class OptunaSearchCV(MetaEstimatorMixin, BaseEstimator):
                 optuna.copy_study(from_study_name=study_name, from_storage=opened,
                                   to_storage=memory)
                 self.study_ = optuna.load_study(study_name=study_name, storage=memory)
-            self._set_results(refit_metric, len(splits))
+            self.n_splits_ = len(splits)
+            self._set_results(refit_metric, self.n_splits_)
         if self.refit is not False:
             start = time.perf_counter()
             self.best_estimator_ = clone(self.estimator).set_params(**self.best_params_)

@@ -62,6 +62,7 @@ def test_cv_results_have_grid_search_format_with_several_metrics(Xy):
                            refit="f1_macro", random_state=0).fit(X, y)
     table = pd.DataFrame(found.cv_results_)
     assert len(table) == 3
+    assert found.n_splits_ == 2
     for column in ["params", "param_alpha", "mean_fit_time", "split0_test_accuracy",
                    "split1_test_f1_macro", "mean_test_f1_macro", "std_test_accuracy",
                    "rank_test_f1_macro", "state", "trial_number"]:
