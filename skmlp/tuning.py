@@ -614,13 +614,17 @@ class OptunaSearchCV(MetaEstimatorMixin, BaseEstimator):
                              "optimise, e.g. refit='f1_macro'.")
         return self.refit
 
-    def fit(self, X, y=None, **fit_params):
+    def fit(self, X, y=None, *, groups=None, **fit_params):
         """Run the study, then refit the best parameters on all of ``X, y``.
 
         Parameters
         ----------
         X : array-like of shape (n_samples, n_features)
         y : array-like of shape (n_samples,), default=None
+        groups : array-like of shape (n_samples,), default=None
+            Group labels for a group splitter in ``cv`` (e.g.
+            :class:`~sklearn.model_selection.GroupKFold`), as in
+            ``GridSearchCV.fit``.
         **fit_params : dict
             Passed to the estimator's ``fit``; sample-aligned arrays (such as
             ``sample_weight``) are split with the folds.
@@ -631,9 +635,9 @@ class OptunaSearchCV(MetaEstimatorMixin, BaseEstimator):
         """
         self._validate_params()
         _check_space_names(self.estimator, self.param_distributions, self.random_state)
-        X, y = indexable(X, y)
+        X, y, groups = indexable(X, y, groups)
         cv = check_cv(self.cv, y, classifier=is_classifier(self.estimator))
-        splits = list(cv.split(X, y))
+        splits = list(cv.split(X, y, groups))
         scorers = check_scoring(self.estimator, self.scoring)
         refit_metric = self._refit_metric(scorers)
         objective = _Objective(self.estimator, self.param_distributions, X, y, splits,

@@ -15,7 +15,7 @@ import pandas as pd
 import pytest
 from optuna.distributions import CategoricalDistribution, FloatDistribution
 from sklearn.base import clone
-from sklearn.model_selection import StratifiedKFold, cross_val_score
+from sklearn.model_selection import GroupKFold, StratifiedKFold, cross_val_score
 from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import RobustScaler, StandardScaler
 from sklearn.utils._param_validation import InvalidParameterError
@@ -264,6 +264,20 @@ def test_a_trial_can_be_pruned_at_a_fold_boundary(Xy):
     for trial in found.study_.trials:
         assert trial.state == optuna.trial.TrialState.PRUNED
         assert trial.last_step == 12  # after the second of three folds
+
+
+def test_group_folds_keep_each_group_on_one_side(Xy):
+    X, y = Xy
+    groups = np.arange(len(y)) % 6
+    model = MLPClassifier(max_iter=10, random_state=0)
+    space = {"alpha": FloatDistribution(1e-5, 1.0, log=True)}
+    found = OptunaSearchCV(model, space, n_trials=2, cv=GroupKFold(3), refit=False,
+                           random_state=0).fit(X, y, groups=groups)
+    again = cross_val_score(clone(model).set_params(**found.best_params_), X, y,
+                            groups=groups, cv=GroupKFold(3)).mean()
+    assert again == pytest.approx(found.best_score_, abs=1e-12)
+    with pytest.raises(ValueError, match="groups"):
+        OptunaSearchCV(model, space, n_trials=1, cv=GroupKFold(3)).fit(X, y)
 
 
 def test_sample_weight_is_split_with_the_folds(Xy):
