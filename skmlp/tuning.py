@@ -445,6 +445,16 @@ def _best_estimator_has(attr):
     return check
 
 
+def _delegated(name, doc):
+    """Method ``name(X)`` of the refit best estimator, there only if the estimator has it."""
+    def method(self, X):
+        check_is_fitted(self, "best_estimator_")
+        return getattr(self.best_estimator_, name)(X)
+    method.__name__ = method.__qualname__ = name
+    method.__doc__ = doc
+    return available_if(_best_estimator_has(name))(method)
+
+
 class OptunaSearchCV(MetaEstimatorMixin, BaseEstimator):
     """Cross-validated hyperparameter search driven by an Optuna study.
 
@@ -734,47 +744,18 @@ class OptunaSearchCV(MetaEstimatorMixin, BaseEstimator):
 
     # -- delegation to the refit estimator ---------------------------------------------
 
-    @available_if(_best_estimator_has("predict"))
-    def predict(self, X):
-        """Predict with the refit best estimator."""
-        check_is_fitted(self, "best_estimator_")
-        return self.best_estimator_.predict(X)
-
-    @available_if(_best_estimator_has("predict_proba"))
-    def predict_proba(self, X):
-        """Class probabilities from the refit best estimator."""
-        check_is_fitted(self, "best_estimator_")
-        return self.best_estimator_.predict_proba(X)
-
-    @available_if(_best_estimator_has("predict_log_proba"))
-    def predict_log_proba(self, X):
-        """Log class probabilities from the refit best estimator."""
-        check_is_fitted(self, "best_estimator_")
-        return self.best_estimator_.predict_log_proba(X)
-
-    @available_if(_best_estimator_has("score_samples"))
-    def score_samples(self, X):
-        """Sample scores of the refit best estimator (an outlier detector's normality)."""
-        check_is_fitted(self, "best_estimator_")
-        return self.best_estimator_.score_samples(X)
-
-    @available_if(_best_estimator_has("decision_function"))
-    def decision_function(self, X):
-        """Decision function of the refit best estimator."""
-        check_is_fitted(self, "best_estimator_")
-        return self.best_estimator_.decision_function(X)
-
-    @available_if(_best_estimator_has("transform"))
-    def transform(self, X):
-        """Transform with the refit best estimator."""
-        check_is_fitted(self, "best_estimator_")
-        return self.best_estimator_.transform(X)
-
-    @available_if(_best_estimator_has("inverse_transform"))
-    def inverse_transform(self, X):
-        """Inverse transform with the refit best estimator."""
-        check_is_fitted(self, "best_estimator_")
-        return self.best_estimator_.inverse_transform(X)
+    predict = _delegated("predict", "Predict with the refit best estimator.")
+    predict_proba = _delegated("predict_proba",
+                               "Class probabilities from the refit best estimator.")
+    predict_log_proba = _delegated("predict_log_proba",
+                                   "Log class probabilities from the refit best estimator.")
+    score_samples = _delegated("score_samples", "Sample scores of the refit best estimator "
+                               "(an outlier detector's normality).")
+    decision_function = _delegated("decision_function",
+                                   "Decision function of the refit best estimator.")
+    transform = _delegated("transform", "Transform with the refit best estimator.")
+    inverse_transform = _delegated("inverse_transform",
+                                   "Inverse transform with the refit best estimator.")
 
     def score(self, X, y=None):
         """Score of the refit best estimator, with ``scoring`` (its refit metric)."""
