@@ -668,6 +668,8 @@ class OptunaSearchCV(MetaEstimatorMixin, BaseEstimator):
             if self.start_from_estimator and not self.study_.get_trials(deepcopy=False):
                 start = _starting_suggestions(self.estimator, self.param_distributions)
                 if start is not None:
+                    # skip_if_exists: workers on other machines may find the
+                    # shared study empty at the same moment
                     self.study_.enqueue_trial(start, skip_if_exists=True)
             if n_jobs == 1:
                 _optimize(self.study_, objective, self.n_trials, self.timeout)
