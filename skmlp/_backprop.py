@@ -16,7 +16,7 @@ import torch
 from torch import nn
 from torch.nn import functional as F
 
-from ._losses import l1_penalty, per_sample, weighted_mean
+from ._losses import half_poisson_deviance, l1_penalty, per_sample, weighted_mean
 from .modules import MLP, Dropout, weight_parameters
 
 #: activation -> (gradient at its output, its output) -> gradient at its input;
@@ -45,6 +45,10 @@ def _output_gradient(kind, y_pred, y_true, sample_weight):
         loss = F.binary_cross_entropy_with_logits(y_pred, y_true, reduction=reduction)
         grad = torch.sigmoid(y_pred).sub_(y_true)
         n_terms = grad.numel()
+    elif kind == "poisson":
+        loss = half_poisson_deviance(y_pred, y_true, reduction=reduction)
+        grad = torch.exp(y_pred).sub_(y_true)
+        n_terms = grad.numel()
     else:  # squared_error
         loss = F.mse_loss(y_pred, y_true, reduction=reduction)
         grad = (y_pred - y_true).mul_(2)
@@ -62,7 +66,7 @@ class ExplicitBackprop:
     ----------
     module : MLP
         A network whose layers :meth:`supports` accepts.
-    kind : {"cross_entropy", "binary_cross_entropy", "squared_error"}
+    kind : {"cross_entropy", "binary_cross_entropy", "squared_error", "poisson"}
         The training loss, as in :class:`skmlp._losses.WeightedLoss`.
     l1 : float
         L1 penalty on the linear layers' weights, divided by the batch size.
@@ -93,7 +97,8 @@ class ExplicitBackprop:
     def supports(module, kind):
         """Whether the gradients of ``module`` under loss ``kind`` are written out here."""
         return (type(module) is MLP
-                and kind in ("cross_entropy", "binary_cross_entropy", "squared_error")
+                and kind in ("cross_entropy", "binary_cross_entropy", "squared_error",
+                             "poisson")
                 and all(isinstance(layer, (nn.Linear, nn.Identity, Dropout))
                         or type(layer) in _BACKWARD for layer in module.layers))
 

@@ -1,10 +1,22 @@
 """Training losses, with per-sample weights that mean what users expect."""
 
 import numpy as np
+import torch
 from sklearn.utils.class_weight import compute_sample_weight
 from sklearn.utils.validation import _check_sample_weight
 from torch import nn
 from torch.nn import functional as F
+
+
+def half_poisson_deviance(raw, y_true, reduction="mean"):
+    """Half the Poisson deviance of the mean ``exp(raw)`` (a log link), as scikit-learn's.
+
+    ``y log(y / mu) - y + mu`` per element: zero where ``mu == y``, so the
+    loss is never negative (which the relative ``tol`` test needs).
+    """
+    loss = torch.exp(raw) - y_true * raw + torch.xlogy(y_true, y_true) - y_true
+    return loss.mean() if reduction == "mean" else loss
+
 
 _LOSSES = {
     "cross_entropy": F.cross_entropy,
@@ -12,6 +24,7 @@ _LOSSES = {
     "squared_error": F.mse_loss,
     "absolute_error": F.l1_loss,
     "huber": F.huber_loss,
+    "poisson": half_poisson_deviance,
 }
 
 
@@ -27,7 +40,8 @@ class WeightedLoss(nn.Module):
     ----------
     kind : str
         One of ``cross_entropy``, ``binary_cross_entropy``,
-        ``squared_error``, ``absolute_error``, ``huber``.
+        ``squared_error``, ``absolute_error``, ``huber``, ``poisson`` (on
+        raw outputs: the log of the mean).
 
     Examples
     --------

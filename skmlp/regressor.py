@@ -14,6 +14,9 @@ from ._base import (
     _training_parameters,
 )
 
+_POISSON_TARGETS = ("loss='poisson' requires non-negative y and a positive (weighted) sum "
+                    "in every column.")
+
 
 class MLPRegressor(RegressorMixin, BaseMLP):
     _tol_mode = "rel"  # the loss is on standardised targets (see ``tol``)
@@ -23,28 +26,35 @@ class MLPRegressor(RegressorMixin, BaseMLP):
     A drop-in replacement for :class:`sklearn.neural_network.MLPRegressor`
     with the same parameter names, plus dropout, batch norm, an L1 penalty,
     robust losses, more activations, optimizers and learning-rate
-    schedules, and GPU training. Targets are standardised internally and
-    predictions come back in the original units; ``y`` may have several
-    columns. The network and schedule are scikit-learn's: the classifier's
-    wider, dropout-regularised, cosine-scheduled defaults did not fit
-    regression better on eight data sets (``python -m benchmarks.defaults
-    --kind regression``; README).
+    schedules, and GPU training. Targets are standardised internally (for
+    the Poisson loss, divided by their mean) and predictions come back in
+    the original units; ``y`` may have several columns. The network and
+    schedule are scikit-learn's: the classifier's wider,
+    dropout-regularised, cosine-scheduled defaults did not fit regression
+    better on eight data sets (``python -m benchmarks.defaults --kind
+    regression``; README).
 
     Parameters
     ----------
     {_training_parameters(hidden_layer_sizes=(100,), dropout=0.0, learning_rate="constant",
                           tol_mode=_tol_mode)}
-    loss : {{"squared_error", "absolute_error", "huber"}}, default="squared_error"
+    loss : {{"squared_error", "absolute_error", "huber", "poisson"}}, \
+default="squared_error"
         Training loss, computed on the targets standardised with their
         (sample-weighted) mean and standard deviation (so ``huber``
         switches from squared to absolute error one standard deviation
-        from the target).
+        from the target). ``poisson`` is scikit-learn's: half the Poisson
+        deviance, with a log link (the output layer predicts the log of the
+        mean, ``out_activation_ = "exp"``), for counts and other
+        non-negative targets; it needs ``y >= 0`` with a positive sum per
+        column, and divides the targets by their (sample-weighted) mean
+        instead of standardising them, so the network starts near the mean.
 
     {_DEVICE_PARAMETERS}
     Attributes
     ----------
-    out_activation_ : str
-        Always ``"identity"``.
+    out_activation_ : {{"identity", "exp"}}
+        ``"exp"`` for the Poisson loss.
 
     {_FITTED_ATTRIBUTES}
     See Also
@@ -65,7 +75,7 @@ class MLPRegressor(RegressorMixin, BaseMLP):
 
     _parameter_constraints: dict = {
         **BaseMLP._parameter_constraints,
-        "loss": [StrOptions({"squared_error", "absolute_error", "huber"})],
+        "loss": [StrOptions({"squared_error", "absolute_error", "huber", "poisson"})],
     }
 
     def __init__(self, hidden_layer_sizes=(100,), activation="relu", *, solver="adam",
@@ -81,14 +91,28 @@ class MLPRegressor(RegressorMixin, BaseMLP):
     def _encode_targets(self, y, *, reset, classes=None, sample_weight=None):
         y = check_array(y, ensure_2d=False, dtype=np.float64, input_name="y")
         y = y.reshape(len(y), -1)
+        poisson = self.loss == "poisson"
+        if poisson and np.any(y < 0):
+            raise ValueError(_POISSON_TARGETS)
         if reset:
-            self._target_scaler = StandardScaler().fit(y, sample_weight=sample_weight)
+            if poisson:
+                self._target_shift = np.zeros(y.shape[1])
+                self._target_scale = np.average(y, axis=0, weights=sample_weight)
+                if np.any(self._target_scale <= 0):
+                    raise ValueError(_POISSON_TARGETS)
+            else:
+                scaler = StandardScaler().fit(y, sample_weight=sample_weight)
+                self._target_shift, self._target_scale = scaler.mean_, scaler.scale_
             self.n_outputs_ = y.shape[1]
-            self.out_activation_ = "identity"
+            self.out_activation_ = "exp" if poisson else "identity"
         elif y.shape[1] != self.n_outputs_:
             raise ValueError(f"y has {y.shape[1]} columns, but {type(self).__name__} "
                              f"was fitted with {self.n_outputs_}.")
-        return self._target_scaler.transform(y)
+        elif poisson != (self.out_activation_ == "exp"):
+            raise ValueError(f"loss={self.loss!r} cannot go on training a model fitted "
+                             f"with out_activation_={self.out_activation_!r}; fit it "
+                             "anew (warm_start=False).")
+        return (y - self._target_shift) / self._target_scale
 
     def _training_loss(self):
         return self.loss
@@ -130,11 +154,13 @@ class MLPRegressor(RegressorMixin, BaseMLP):
             1-D when the model has a single target.
         """
         scores = self._forward(X)
-        # StandardScaler.inverse_transform, without re-validating our own output
-        y_pred = scores * self._target_scaler.scale_ + self._target_scaler.mean_
+        if self.out_activation_ == "exp":
+            scores = np.exp(scores)
+        y_pred = scores * self._target_scale + self._target_shift
         return y_pred.ravel() if self.n_outputs_ == 1 else y_pred
 
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()
         tags.target_tags.multi_output = True
+        tags.target_tags.positive_only = self.loss == "poisson"
         return tags

@@ -14,6 +14,8 @@ def _targets(kind, n, n_outputs, generator):
         return torch.randint(0, n_outputs, (n,), generator=generator)
     if kind == "binary_cross_entropy":
         return torch.randint(0, 2, (n, n_outputs), generator=generator).float()
+    if kind == "poisson":
+        return torch.poisson(torch.full((n, n_outputs), 2.0), generator=generator)
     return torch.randn(n, n_outputs, generator=generator)
 
 
@@ -28,7 +30,8 @@ def _autograd(module, kind, l1, weight_decay, X, y, weight):
     return y_pred.detach(), loss.detach(), [p.grad.clone() for p in module.parameters()]
 
 
-@pytest.mark.parametrize("kind", ["cross_entropy", "binary_cross_entropy", "squared_error"])
+@pytest.mark.parametrize("kind", ["cross_entropy", "binary_cross_entropy", "squared_error",
+                                  "poisson"])
 @pytest.mark.parametrize("activation", ["relu", "tanh", "logistic", "identity"])
 @pytest.mark.parametrize("dropout, weighted, l1, weight_decay", [
     (0.0, False, 0.0, 0.0), (0.3, False, 0.0, 0.0), (0.0, True, 0.0, 0.01),
@@ -74,6 +77,7 @@ def test_supported_networks_and_losses(module, kind, supported):
     (MLPRegressor, {"activation": "tanh"}, True),
     (MLPClassifier, {"batch_norm": True}, False),
     (MLPRegressor, {"loss": "huber"}, False),
+    (MLPRegressor, {"loss": "poisson"}, True),
 ])
 def test_estimators_train_through_the_explicit_path_when_supported(Estimator, params,
                                                                    explicit):

@@ -1,8 +1,9 @@
-"""MLPRegressor: target scaling, multi-output, losses and partial_fit."""
+"""MLPRegressor: target scaling, multi-output, losses (Poisson too) and partial_fit."""
 
 import numpy as np
 import pytest
 from sklearn.datasets import make_regression
+from sklearn.metrics import d2_tweedie_score, mean_poisson_deviance
 from sklearn.preprocessing import StandardScaler
 
 from skmlp import MLPRegressor
@@ -99,3 +100,46 @@ def test_the_stopping_test_is_relative_to_the_best_loss():
     best_before = curve[:-strict.n_iter_no_change].min()
     assert np.all(curve[-strict.n_iter_no_change:] >= (1 - strict.tol) * best_before)
     assert curve[-strict.n_iter_no_change:].min() < best_before  # still falling, too slowly
+
+
+@pytest.fixture(scope="module")
+def counts():
+    """Poisson counts around a known mean ``mu`` (log-linear in X, with an interaction)."""
+    rng = np.random.default_rng(0)
+    X = rng.normal(size=(3000, 5))
+    mu = 20 * np.exp(0.5 * X[:, 0] - 0.4 * X[:, 1] + 0.3 * X[:, 2] * X[:, 3])
+    return X, rng.poisson(mu), mu
+
+
+def test_poisson_loss_fits_counts_nearly_as_well_as_their_true_mean(counts):
+    X, y, mu = counts
+    train, test = slice(0, 2000), slice(2000, None)
+    reg = MLPRegressor(loss="poisson", random_state=0).fit(X[train], y[train])
+    predicted = reg.predict(X[test])
+    assert reg.out_activation_ == "exp" and np.all(predicted > 0)
+    assert abs(predicted.mean() / y[test].mean() - 1) < 0.05  # in the units of y
+    best = d2_tweedie_score(y[test], mu[test], power=1)
+    assert d2_tweedie_score(y[test], predicted, power=1) > 0.9 * best
+    squared = MLPRegressor(random_state=0).fit(X[train], y[train]).predict(X[test])
+    assert (mean_poisson_deviance(y[test], predicted)
+            < mean_poisson_deviance(y[test], np.clip(squared, 1e-3, None)))
+
+
+def test_poisson_loss_rejects_negative_targets_and_columns_of_zeros(counts):
+    X, y, _ = counts
+    message = "loss='poisson' requires non-negative y"
+    with pytest.raises(ValueError, match=message):
+        MLPRegressor(loss="poisson").fit(X, np.r_[-1, y[1:]])
+    with pytest.raises(ValueError, match=message):
+        MLPRegressor(loss="poisson").fit(X, np.c_[y, np.zeros_like(y)])
+    reg = MLPRegressor(loss="poisson", random_state=0).partial_fit(X, y)
+    with pytest.raises(ValueError, match=message):
+        reg.partial_fit(X, y - 1)
+
+
+def test_switching_to_or_from_the_poisson_loss_needs_a_new_fit(counts):
+    X, y, _ = counts
+    reg = MLPRegressor(max_iter=2, warm_start=True, random_state=0).fit(X, y)
+    with pytest.raises(ValueError, match="fit it anew"):
+        reg.set_params(loss="poisson").fit(X, y)
+    assert reg.set_params(warm_start=False).fit(X, y).out_activation_ == "exp"
