@@ -31,7 +31,12 @@ _SOLVERS = {
     "adamw": torch.optim.AdamW,
     "sgd": torch.optim.SGD,
     "rmsprop": torch.optim.RMSprop,
+    "lbfgs": torch.optim.LBFGS,
 }
+#: L-BFGS's memory of past updates: scipy's default (scikit-learn's solver)
+_LBFGS_HISTORY = 10
+#: Objective evaluations an L-BFGS line search may make (torch's default)
+_LBFGS_LINE_SEARCH = 25
 _FUSED = {"adam", "adamw", "sgd"}
 
 _TRAINING_PARAMETERS = Template("""\
@@ -43,8 +48,16 @@ hidden_layer_sizes : array-like of shape (n_layers,), default=$hidden_layer_size
 "tanh", "logistic", "identity"}, default="relu"
         Activation of the hidden layers.
 
-    solver : {"adam", "adamw", "sgd", "rmsprop"}, default="adam"
+    solver : {"adam", "adamw", "sgd", "rmsprop", "lbfgs"}, default="adam"
         Optimizer. ``adam``, ``adamw`` and ``sgd`` use torch's fused kernels.
+        ``lbfgs`` is torch's L-BFGS on the whole training set, with a
+        strong-Wolfe line search and a memory of 10 updates (scipy's, which
+        scikit-learn uses); each epoch is one of its iterations, so
+        ``max_iter`` counts iterations, as in scikit-learn. As there,
+        ``batch_size``, ``shuffle``, ``learning_rate``,
+        ``learning_rate_init`` and the other optimizers' options do not
+        apply to it; ``dropout`` must be 0, as its line search compares the
+        loss of several evaluations, which random masks would change.
 
     alpha : float, default=1e-4
         Strength of the L2 penalty on the connection weights (not on biases),
@@ -376,6 +389,11 @@ class BaseMLP(BaseEstimator, metaclass=ABCMeta):
         ``one_pass`` trains a single epoch without a validation split, as
         ``partial_fit`` does; otherwise ``max_iter`` epochs.
         """
+        if self.solver == "lbfgs" and np.any(np.asarray(self.dropout, dtype=float) > 0):
+            raise ValueError(
+                f"solver='lbfgs' needs dropout=0 (got {self.dropout!r}): its line search "
+                "compares the loss of several evaluations, which random dropout masks "
+                "would change.")
         X, y = self._check_fit_data(X, y, reset=not incremental)
         weight = self._sample_weight(X, y, sample_weight)
         targets = self._encode_targets(y, reset=not incremental, classes=classes,
@@ -449,7 +467,7 @@ class BaseMLP(BaseEstimator, metaclass=ABCMeta):
         return tuple(None if rows is None else to_data(rows) for rows in parts)
 
     def _batch_size(self, n_samples):
-        if self.batch_size == "full":
+        if self.batch_size == "full" or self.solver == "lbfgs":
             return n_samples
         if self.batch_size == "auto":
             return min(200, n_samples)
@@ -490,6 +508,12 @@ class BaseMLP(BaseEstimator, metaclass=ABCMeta):
         )
 
     def _optimizer_params(self, device):
+        if self.solver == "lbfgs":
+            # one iteration per epoch; its line search evaluates up to 25 more times
+            return {"optimizer__lr": 1.0, "optimizer__max_iter": 1,
+                    "optimizer__max_eval": 1 + _LBFGS_LINE_SEARCH,
+                    "optimizer__history_size": _LBFGS_HISTORY,
+                    "optimizer__line_search_fn": "strong_wolfe"}
         params = {"optimizer__lr": self.learning_rate_init}
         if self.solver in ("adam", "adamw"):
             params.update(optimizer__betas=(self.beta_1, self.beta_2),
@@ -520,6 +544,8 @@ class BaseMLP(BaseEstimator, metaclass=ABCMeta):
         return callbacks + list(self.callbacks or [])
 
     def _lr_schedule(self, monitor):
+        if self.solver == "lbfgs":  # its step length comes from the line search
+            return None
         if self.learning_rate == "step":
             return LRScheduler(lr_scheduler.StepLR, step_size=self.lr_step_size,
                                gamma=self.lr_decay)

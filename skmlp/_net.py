@@ -183,15 +183,28 @@ class TabularNet(NeuralNet):
         return loss
 
     def train_step(self, batch, **fit_params):
+        if isinstance(self.optimizer_, torch.optim.LBFGS):
+            return self._line_search_step(batch)
+        y_pred, loss = self._set_gradients(batch)
+        self.optimizer_.step()
+        return {"loss": loss.detach(), "y_pred": y_pred.detach()}
+
+    def _set_gradients(self, batch):
+        """Set every trained parameter's ``.grad`` for ``batch``; return the output and loss.
+
+        The loss is the training loss with its L1 term; the L2 penalty
+        enters the gradients only (see ``weight_decay``).
+        """
         Xb, yb, wb = batch
         if self.explicit_backprop_ is not None:  # it overwrites every gradient
             y_pred, loss = self.explicit_backprop_(Xb, yb, wb)
         else:
             for param in self.trained_params_:
                 param.grad = None
-            y_pred = self.module_(Xb)
-            loss = self.get_loss(y_pred, yb, X=Xb, training=True, sample_weight=wb)
-            loss.backward()
+            with torch.enable_grad():
+                y_pred = self.module_(Xb)
+                loss = self.get_loss(y_pred, yb, X=Xb, training=True, sample_weight=wb)
+                loss.backward()
             if self._coupled_weight_decay:
                 torch._foreach_add_([w.grad for w in self.weights_], self.weights_,
                                     alpha=self._coupled_weight_decay)
@@ -199,7 +212,27 @@ class TabularNet(NeuralNet):
             self.notify("on_grad_computed",
                         named_parameters=list(self.get_all_learnable_params()),
                         batch=batch, training=True)
-        self.optimizer_.step()
+        return y_pred, loss
+
+    def _line_search_step(self, batch):
+        """One L-BFGS iteration, which evaluates the objective as often as its line search needs.
+
+        The objective adds the L2 penalty ``0.5 * weight_decay * ||W||^2`` to
+        the loss, so that the values the line search compares match the
+        gradients. Recorded: the loss and output at the iteration's start.
+        """
+        evaluations = []
+
+        def objective():
+            y_pred, loss = self._set_gradients(batch)
+            evaluations.append((y_pred, loss))
+            if self._coupled_weight_decay:
+                loss = loss + 0.5 * self._coupled_weight_decay * sum(
+                    weight.square().sum() for weight in self.weights_)
+            return loss
+
+        self.optimizer_.step(objective)
+        y_pred, loss = evaluations[0]
         return {"loss": loss.detach(), "y_pred": y_pred.detach()}
 
     def validation_step(self, batch, **fit_params):

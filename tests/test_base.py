@@ -14,7 +14,7 @@ from scipy.special import softmax
 from sklearn.base import clone
 from sklearn.compose import ColumnTransformer
 from sklearn.datasets import make_classification
-from sklearn.exceptions import NotFittedError
+from sklearn.exceptions import ConvergenceWarning, NotFittedError
 from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import OneHotEncoder, StandardScaler
 from sklearn.utils._param_validation import InvalidParameterError
@@ -201,6 +201,7 @@ def test_cpu_dropout_drops_a_share_p_keeps_the_mean_and_is_identity_in_eval(p):
 @pytest.mark.parametrize("solver, optimizer, learning_rate", [
     ("adam", Adam, 0.01), ("adamw", torch.optim.AdamW, 0.01),
     ("sgd", torch.optim.SGD, 0.01), ("rmsprop", torch.optim.RMSprop, 0.001),
+    ("lbfgs", torch.optim.LBFGS, 0.001),  # the rate does not apply to L-BFGS
 ])
 def test_every_solver_trains(solver, optimizer, learning_rate, data):
     X, y = data
@@ -221,6 +222,59 @@ def test_alpha_penalises_weights_but_not_biases(solver, strong, data):
          for alpha, fit in fits.items()} for name in ("weight", "bias"))
     assert weight_norm[strong] < 0.3 * weight_norm[0.0]
     assert bias_norm[strong] > 0.3 * bias_norm[0.0]
+
+
+def test_lbfgs_runs_one_iteration_per_epoch_on_the_whole_training_set(data):
+    X, y = data
+    with pytest.warns(ConvergenceWarning):
+        clf = MLPClassifier(hidden_layer_sizes=(100,), dropout=0.0, solver="lbfgs", alpha=0.0,
+                            batch_size=16, learning_rate="cosine", max_iter=15,
+                            random_state=0).fit(X, y)
+    optimizer = clf.net_.optimizer_
+    assert clf.n_iter_ == 15 and optimizer.state_dict()["state"][0]["n_iter"] == 15
+    assert clf.net_.batch_size == len(X)
+    assert "lr_scheduler" not in dict(clf.net_.callbacks_)
+    # a line search on a deterministic full-batch loss never goes uphill
+    assert np.all(np.diff(clf.loss_curve_) <= 1e-6)
+    assert clf.loss_curve_[-1] < 0.5 * clf.loss_curve_[0]
+
+
+def test_lbfgs_minimises_the_loss_plus_scikit_learns_l2_penalty(data):
+    X, y = data
+    alpha = 1.0
+    # a smooth network (ReLU's kinks stall any quasi-Newton method), run all 300 iterations
+    clf = MLPClassifier(hidden_layer_sizes=(10,), activation="tanh", dropout=0.0,
+                        solver="lbfgs", alpha=alpha, max_iter=300, n_iter_no_change=300,
+                        random_state=0).fit(X, y)
+    net = clf.net_
+    targets = torch.as_tensor(clf._encode_targets(y, reset=False), dtype=torch.float32)
+    loss = net.get_loss(net.module_(torch.as_tensor(X, dtype=torch.float32)), targets,
+                        training=True)
+    penalty = 0.5 * alpha / len(X) * sum(w.square().sum() for w in net.weights_)
+    params = list(net.module_.parameters())
+    at_optimum = torch.autograd.grad(loss + penalty, params, retain_graph=True)
+    of_the_loss_alone = torch.autograd.grad(loss, params)
+    largest = [max(float(g.abs().max()) for g in grads)
+               for grads in (at_optimum, of_the_loss_alone)]
+    assert largest[0] < 1e-4 < largest[1]
+
+
+@pytest.mark.parametrize("params", [{"batch_norm": True}, {"activation": "gelu"}])
+def test_lbfgs_trains_through_autograd_too(params, data):
+    X, y = data
+    clf = MLPClassifier(**SKLEARN_NETWORK, solver="lbfgs", max_iter=15, random_state=0,
+                        **params).fit(X, y)
+    assert clf.net_.explicit_backprop_ is None
+    assert clf.loss_curve_[-1] < 0.5 * clf.loss_curve_[0]
+
+
+@pytest.mark.parametrize("Estimator", [MLPClassifier, MLPAutoencoder])
+def test_lbfgs_rejects_dropout_before_training(Estimator, data):
+    X, y = data
+    est = Estimator(solver="lbfgs", dropout=[0.0, 0.2] if Estimator is MLPClassifier else 0.1)
+    with pytest.raises(ValueError, match=r"solver='lbfgs' needs dropout=0"):
+        est.fit(X, y)
+    assert not hasattr(est, "net_")
 
 
 def test_alpha_is_scikit_learns_penalty_gradient(data):
@@ -489,7 +543,7 @@ def test_text_columns_point_to_column_transformer():
 
 @pytest.mark.parametrize("params, message", [
     ({"activation": "swish"}, "activation"),
-    ({"solver": "lbfgs"}, "solver"),
+    ({"solver": "newton"}, "solver"),
     ({"alpha": -1.0}, "alpha"),
     ({"dropout": 1.0}, "dropout"),
     ({"batch_size": 0}, "batch_size"),

@@ -143,3 +143,12 @@ def test_switching_to_or_from_the_poisson_loss_needs_a_new_fit(counts):
     with pytest.raises(ValueError, match="fit it anew"):
         reg.set_params(loss="poisson").fit(X, y)
     assert reg.set_params(warm_start=False).fit(X, y).out_activation_ == "exp"
+
+
+def test_lbfgs_fits_a_smooth_curve_closer_than_adam_in_as_many_iterations():
+    X = np.linspace(-2, 2, 300).reshape(-1, 1)
+    y = np.sin(2 * X.ravel())
+    scores = {solver: MLPRegressor(solver=solver, activation="tanh", max_iter=200,
+                                   random_state=0).fit(X, y).score(X, y)
+              for solver in ("lbfgs", "adam")}
+    assert scores["lbfgs"] > 0.999 and scores["adam"] < scores["lbfgs"], scores
