@@ -3,6 +3,7 @@
 import inspect
 import warnings
 from abc import ABCMeta, abstractmethod
+from functools import partial
 from numbers import Integral, Real
 from string import Template
 
@@ -23,7 +24,7 @@ from ._net import TabularNet
 from ._optim import Adam
 from ._runtime import resolve_device, seeded, thread_budget
 from ._validation import check_features
-from .callbacks import DivergenceCheck, EpochProgressBar
+from .callbacks import AdaptiveEarlyStopping, DivergenceCheck, EpochProgressBar, EvaluationBudget
 from .modules import ACTIVATIONS, MLP
 
 _SOLVERS = {
@@ -82,7 +83,7 @@ hidden_layer_sizes : array-like of shape (n_layers,), default=$hidden_layer_size
         is full-batch gradient descent.
 
     learning_rate : {"constant", "step", "exponential", "cosine", \
-"plateau"}, default=$learning_rate
+"plateau", "invscaling", "adaptive"}, default=$learning_rate
         Learning-rate schedule over epochs. ``step`` multiplies the rate by
         ``lr_decay`` every ``lr_step_size`` epochs; ``exponential`` decays
         it by the same amount smoothly; ``cosine`` anneals it towards zero
@@ -95,10 +96,19 @@ hidden_layer_sizes : array-like of shape (n_layers,), default=$hidden_layer_size
         the whole cycle); ``plateau``
         multiplies it by ``lr_decay`` when the monitored loss (validation
         loss with early stopping, else training loss) has not improved by
-        ``tol`` for ``lr_patience`` epochs.
+        ``tol`` for ``lr_patience`` epochs. ``invscaling`` and ``adaptive``
+        are scikit-learn's, and like there apply to ``solver="sgd"`` only
+        (the other solvers keep a constant rate): ``invscaling`` sets the
+        rate of epoch ``e`` (from 0) to ``learning_rate_init / (e * n + 1)
+        ** power_t``, ``n`` training rows; ``adaptive`` divides the rate
+        by 5 where the ``tol`` / ``n_iter_no_change`` test would stop
+        training, and stops once the rate is at most 1e-6.
 
     learning_rate_init : float, default=1e-3
         Initial learning rate.
+
+    power_t : float, default=0.5
+        Exponent of the ``invscaling`` schedule.
 
     lr_decay : float, default=0.5
         Factor in (0, 1) applied by the ``step``, ``exponential`` and
@@ -162,6 +172,11 @@ $tol
 
     n_iter_no_change : int, default=10
         Epochs without improvement of at least ``tol`` before stopping.
+
+    max_fun : int, default=15000
+        Most evaluations of the loss by ``solver="lbfgs"``, its line
+        searches included, in one call to ``fit``; training stops with a
+        ``ConvergenceWarning`` when they are spent.
 """)
 
 
@@ -263,6 +278,11 @@ n_features_in_ : int
 _SPARSE_FORMATS = ("csr", "csc")
 
 
+def _inverse_scaling(epoch, rows_per_epoch, power_t):
+    """scikit-learn's ``invscaling`` factor after ``epoch`` passes over the data."""
+    return 1 / (epoch * rows_per_epoch + 1) ** power_t
+
+
 def _layer_sizes(hidden_layer_sizes):
     sizes = tuple(int(s) for s in np.atleast_1d(hidden_layer_sizes))
     if any(s < 1 for s in sizes):
@@ -313,8 +333,10 @@ class BaseMLP(BaseEstimator, metaclass=ABCMeta):
         "dropout": [Interval(Real, 0, 1, closed="left"), "array-like"],
         "batch_norm": ["boolean"],
         "batch_size": [StrOptions({"auto", "full"}), Interval(Integral, 1, None, closed="left")],
-        "learning_rate": [StrOptions({"constant", "step", "exponential", "cosine", "plateau"})],
+        "learning_rate": [StrOptions({"constant", "step", "exponential", "cosine", "plateau",
+                                      "invscaling", "adaptive"})],
         "learning_rate_init": [Interval(Real, 0, None, closed="neither")],
+        "power_t": [Interval(Real, 0, None, closed="left")],
         "lr_decay": [Interval(Real, 0, 1, closed="neither")],
         "lr_step_size": [Interval(Integral, 1, None, closed="left")],
         "lr_patience": [Interval(Integral, 0, None, closed="left")],
@@ -332,6 +354,7 @@ class BaseMLP(BaseEstimator, metaclass=ABCMeta):
         "beta_2": [Interval(Real, 0, 1, closed="left")],
         "epsilon": [Interval(Real, 0, None, closed="neither")],
         "n_iter_no_change": [Interval(Integral, 1, None, closed="left")],
+        "max_fun": [Interval(Integral, 1, None, closed="left")],
         "device": [str],
         "callbacks": [list, None],
     }
@@ -408,7 +431,7 @@ class BaseMLP(BaseEstimator, metaclass=ABCMeta):
         sizes = _layer_sizes(self.hidden_layer_sizes)
         batch_size = self._batch_size(len(train))
         if not incremental:
-            self.net_ = self._build_net(X.shape[1], sizes, batch_size, device)
+            self.net_ = self._build_net(X.shape[1], sizes, len(train), batch_size, device)
             with seeded(self._seed, device):
                 self.net_.initialize()
             self.n_iter_ = 0
@@ -485,7 +508,7 @@ class BaseMLP(BaseEstimator, metaclass=ABCMeta):
             module__batch_norm=self.batch_norm,
         )
 
-    def _build_net(self, n_features, sizes, batch_size, device):
+    def _build_net(self, n_features, sizes, n_rows, batch_size, device):
         return TabularNet(
             **self._module_params(n_features, sizes),
             criterion=WeightedLoss,
@@ -496,7 +519,7 @@ class BaseMLP(BaseEstimator, metaclass=ABCMeta):
             batch_size=batch_size,
             train_split=None,
             device=device,
-            callbacks=self._net_callbacks(),
+            callbacks=self._net_callbacks(n_rows),
             # scikit-learn's alpha is a penalty 0.5 * alpha * ||W||^2 on the mean
             # batch loss divided by the batch size; as a gradient that is
             # weight decay of alpha / batch_size. AdamW decouples it instead.
@@ -527,25 +550,36 @@ class BaseMLP(BaseEstimator, metaclass=ABCMeta):
             params["optimizer__fused"] = True
         return params
 
-    def _net_callbacks(self):
+    def _net_callbacks(self, n_rows):
         monitor = "valid_loss" if self.early_stopping else "train_loss"
+        # scikit-learn's adaptive rate: where the stopping test fails, divide the rate first
+        stopping = (AdaptiveEarlyStopping if self._sgd_schedule("adaptive") else EarlyStopping)
         callbacks = [
             ("divergence_check", DivergenceCheck()),
-            ("early_stopping", EarlyStopping(
+            ("early_stopping", stopping(
                 monitor=monitor, patience=self.n_iter_no_change, threshold=self.tol,
                 threshold_mode=self._tol_mode, load_best=self.early_stopping,
                 sink=print if self.verbose else _silent)),
         ]
-        schedule = self._lr_schedule(monitor)
+        if self.solver == "lbfgs":
+            callbacks.append(("evaluation_budget", EvaluationBudget(self.max_fun)))
+        schedule = self._lr_schedule(monitor, n_rows)
         if schedule is not None:
             callbacks.append(("lr_scheduler", schedule))
         if self.verbose:
             callbacks.append(("progress_bar", EpochProgressBar(self.max_iter)))
         return callbacks + list(self.callbacks or [])
 
-    def _lr_schedule(self, monitor):
+    def _sgd_schedule(self, name):
+        """Whether scikit-learn's SGD-only schedule ``name`` applies, as in scikit-learn."""
+        return self.learning_rate == name and self.solver == "sgd"
+
+    def _lr_schedule(self, monitor, n_rows):
         if self.solver == "lbfgs":  # its step length comes from the line search
             return None
+        if self._sgd_schedule("invscaling"):
+            return LRScheduler(lr_scheduler.LambdaLR, lr_lambda=partial(
+                _inverse_scaling, rows_per_epoch=n_rows, power_t=self.power_t))
         if self.learning_rate == "step":
             return LRScheduler(lr_scheduler.StepLR, step_size=self.lr_step_size,
                                gamma=self.lr_decay)

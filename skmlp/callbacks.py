@@ -5,8 +5,10 @@ notifications (see :mod:`skmlp._net`).
 """
 
 import math
+import warnings
 
-from skorch.callbacks import Callback
+from sklearn.exceptions import ConvergenceWarning
+from skorch.callbacks import Callback, EarlyStopping
 from tqdm.auto import tqdm
 
 
@@ -65,3 +67,72 @@ class EpochProgressBar(Callback):
         state = self.__dict__.copy()
         state.pop("bar_", None)
         return state
+
+
+class AdaptiveEarlyStopping(EarlyStopping):
+    """Early stopping that first divides the learning rate, as scikit-learn's ``adaptive``.
+
+    Where :class:`skorch.callbacks.EarlyStopping` would stop (the monitored
+    loss has not improved for ``patience`` epochs), the learning rate is
+    divided by 5 and the count starts again; training stops once the rate
+    is at most 1e-6.
+
+    Parameters
+    ----------
+    **kwargs
+        As for :class:`skorch.callbacks.EarlyStopping`.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from skmlp import MLPClassifier
+    >>> X = np.random.default_rng(0).normal(size=(100, 3))
+    >>> clf = MLPClassifier(solver="sgd", learning_rate="adaptive", max_iter=500,
+    ...                     random_state=0).fit(X, X[:, 0] > 0)
+    >>> type(dict(clf.net_.callbacks_)["early_stopping"]).__name__
+    'AdaptiveEarlyStopping'
+    """
+
+    #: scikit-learn's divisor and floor
+    factor = 5.0
+    min_lr = 1e-6
+
+    def on_epoch_end(self, net, **kwargs):
+        try:
+            super().on_epoch_end(net, **kwargs)
+        except KeyboardInterrupt:
+            groups = net.optimizer_.param_groups
+            if all(group["lr"] <= self.min_lr for group in groups):
+                raise
+            for group in groups:
+                group["lr"] /= self.factor
+            self.misses_ = 0
+
+
+class EvaluationBudget(Callback):
+    """Stop L-BFGS once a fit has evaluated the loss ``max_fun`` times (scikit-learn's ``max_fun``).
+
+    Parameters
+    ----------
+    max_fun : int
+        Most loss evaluations per call to ``fit``, line searches included.
+    """
+
+    def __init__(self, max_fun):
+        self.max_fun = max_fun
+
+    def on_train_begin(self, net, **kwargs):
+        self.evaluations_before_ = self._evaluations(net)
+
+    def on_epoch_end(self, net, **kwargs):
+        if self._evaluations(net) - self.evaluations_before_ >= self.max_fun:
+            warnings.warn(
+                f"L-BFGS used its max_fun={self.max_fun} loss evaluations after "
+                f"{len(net.history)} iterations and the optimization hasn't converged yet.",
+                ConvergenceWarning, stacklevel=2)
+            raise KeyboardInterrupt
+
+    @staticmethod
+    def _evaluations(net):
+        first_param = net.optimizer_.param_groups[0]["params"][0]
+        return net.optimizer_.state[first_param].get("func_evals", 0)

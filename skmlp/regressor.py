@@ -80,11 +80,11 @@ default="squared_error"
 
     def __init__(self, hidden_layer_sizes=(100,), activation="relu", *, solver="adam",
                  alpha=1e-4, l1=0.0, dropout=0.0, batch_norm=False, batch_size="auto",
-                 learning_rate="constant", learning_rate_init=1e-3, lr_decay=0.5,
+                 learning_rate="constant", learning_rate_init=1e-3, power_t=0.5, lr_decay=0.5,
                  lr_step_size=10, lr_patience=5, max_iter=200, shuffle=True,
                  random_state=None, tol=1e-4, verbose=0, warm_start=False, momentum=0.9,
                  nesterovs_momentum=True, early_stopping=False, validation_fraction=0.1,
-                 beta_1=0.9, beta_2=0.999, epsilon=1e-8, n_iter_no_change=10,
+                 beta_1=0.9, beta_2=0.999, epsilon=1e-8, n_iter_no_change=10, max_fun=15000,
                  loss="squared_error", device="cpu", callbacks=None):
         _store_init_params(self, locals())
 

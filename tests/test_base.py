@@ -11,6 +11,7 @@ import pytest
 import torch
 from scipy import sparse
 from scipy.special import softmax
+from sklearn import neural_network
 from sklearn.base import clone
 from sklearn.compose import ColumnTransformer
 from sklearn.datasets import make_classification
@@ -275,6 +276,57 @@ def test_lbfgs_rejects_dropout_before_training(Estimator, data):
     with pytest.raises(ValueError, match=r"solver='lbfgs' needs dropout=0"):
         est.fit(X, y)
     assert not hasattr(est, "net_")
+
+
+def test_lbfgs_stops_when_its_loss_evaluations_are_spent(data):
+    X, y = data
+    with pytest.warns(ConvergenceWarning, match="max_fun=20 loss evaluations"):
+        clf = MLPClassifier(**SKLEARN_NETWORK, solver="lbfgs", max_fun=20,
+                            random_state=0).fit(X, y)
+    evaluations = clf.net_.optimizer_.state_dict()["state"][0]["func_evals"]
+    assert 20 <= evaluations < 20 + 27 and clf.n_iter_ < 20
+
+
+def test_invscaling_is_scikit_learns_rate_after_each_epoch_with_sgd(data):
+    X, y = data
+    clf = MLPClassifier(**{**SKLEARN_NETWORK, "learning_rate": "invscaling"}, solver="sgd",
+                        learning_rate_init=0.1, power_t=0.25, max_iter=7,
+                        n_iter_no_change=100, random_state=0).fit(X, y)
+    # scikit-learn: learning_rate_init / (t + 1) ** power_t, t the rows seen so far
+    assert clf.net_.optimizer_.param_groups[0]["lr"] == pytest.approx(
+        0.1 / (7 * len(X) + 1) ** 0.25)
+
+
+def test_adaptive_divides_the_rate_by_5_where_it_would_stop_until_it_is_tiny(data):
+    X, y = data
+    # tol=10: no epoch after the first improves, so the test fails every patience epochs
+    clf = MLPClassifier(**{**SKLEARN_NETWORK, "learning_rate": "adaptive"}, solver="sgd",
+                        learning_rate_init=0.1, tol=10.0, n_iter_no_change=2, max_iter=100,
+                        random_state=0).fit(X, y)
+    divisions = 8  # 0.1 / 5**8 = 2.6e-7 is the first rate at most 1e-6
+    assert clf.net_.optimizer_.param_groups[0]["lr"] == pytest.approx(0.1 / 5**divisions)
+    assert clf.n_iter_ == 1 + 2 * (divisions + 1)
+
+
+@pytest.mark.parametrize("learning_rate", ["invscaling", "adaptive"])
+def test_scikit_learns_sgd_schedules_leave_other_solvers_at_a_constant_rate(learning_rate,
+                                                                           data):
+    X, y = data
+    clf = MLPClassifier(**{**SKLEARN_NETWORK, "learning_rate": learning_rate},
+                        learning_rate_init=0.01, tol=10.0, n_iter_no_change=2, max_iter=10,
+                        random_state=0).fit(X, y)
+    assert clf.net_.optimizer_.param_groups[0]["lr"] == 0.01
+    assert clf.n_iter_ == 3  # the plain stopping test
+
+
+@pytest.mark.parametrize("Estimator, Theirs", [
+    (MLPClassifier, neural_network.MLPClassifier), (MLPRegressor, neural_network.MLPRegressor)])
+def test_a_scikit_learn_parameter_dict_carries_over(Estimator, Theirs, data):
+    X, y = data
+    theirs = Theirs(solver="sgd", learning_rate="adaptive", max_iter=5).get_params()
+    est = Estimator(**theirs).fit(X, y)
+    assert est.get_params().items() >= theirs.items()
+    assert est.n_iter_ == 5
 
 
 def test_alpha_is_scikit_learns_penalty_gradient(data):
@@ -547,7 +599,9 @@ def test_text_columns_point_to_column_transformer():
     ({"alpha": -1.0}, "alpha"),
     ({"dropout": 1.0}, "dropout"),
     ({"batch_size": 0}, "batch_size"),
-    ({"learning_rate": "invscaling"}, "learning_rate"),
+    ({"learning_rate": "linear"}, "learning_rate"),
+    ({"power_t": -1.0}, "power_t"),
+    ({"max_fun": 0}, "max_fun"),
 ])
 def test_invalid_parameters_are_named(data, params, message):
     X, y = data
