@@ -236,6 +236,10 @@ n_features_in_ : int
         Number of epochs trained (over all ``fit``/``partial_fit`` calls
         of a warm-started model).
 
+    t_ : int
+        Number of training samples seen by the solver, as in scikit-learn
+        (rows per epoch times epochs, over all calls).
+
     loss_ : float
         Mean training loss of the last epoch (without penalty terms).
 
@@ -434,7 +438,7 @@ class BaseMLP(BaseEstimator, metaclass=ABCMeta):
             self.net_ = self._build_net(X.shape[1], sizes, len(train), batch_size, device)
             with seeded(self._seed, device):
                 self.net_.initialize()
-            self.n_iter_ = 0
+            self.n_iter_ = self.t_ = 0
 
         epochs = 1 if one_pass else self.max_iter
         progress_bar = dict(self.net_.callbacks_).get("progress_bar")
@@ -442,7 +446,7 @@ class BaseMLP(BaseEstimator, metaclass=ABCMeta):
             progress_bar.total = epochs
         with thread_budget(batch_size, sizes), seeded(self._seed + self.n_iter_, device):
             self.net_.partial_fit(train, epochs=epochs, valid=valid)
-        self._record_history(converged_check=not one_pass)
+        self._record_history(len(train), converged_check=not one_pass)
         self._after_training(train, valid)
         return self
 
@@ -597,10 +601,11 @@ class BaseMLP(BaseEstimator, metaclass=ABCMeta):
                                threshold=self.tol, threshold_mode=self._tol_mode)
         return None
 
-    def _record_history(self, *, converged_check):
+    def _record_history(self, rows_per_epoch, *, converged_check):
         history = self.net_.history
         epochs_run = len(history) - self.n_iter_
         self.n_iter_ = len(history)
+        self.t_ += epochs_run * rows_per_epoch
         self.loss_curve_ = list(history[:, "train_loss"])
         self.loss_ = self.loss_curve_[-1]
         if self.early_stopping and "valid_loss" in history[-1]:

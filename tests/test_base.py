@@ -327,6 +327,9 @@ def test_a_scikit_learn_parameter_dict_carries_over(Estimator, Theirs, data):
     est = Estimator(**theirs).fit(X, y)
     assert est.get_params().items() >= theirs.items()
     assert est.n_iter_ == 5
+    # the samples seen, as scikit-learn counts them (rows of the training split)
+    reference = Theirs(**{**theirs, "early_stopping": True}).fit(X, y)
+    assert est.set_params(early_stopping=True, warm_start=False).fit(X, y).t_ == reference.t_
 
 
 def test_alpha_is_scikit_learns_penalty_gradient(data):
