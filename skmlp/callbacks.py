@@ -116,6 +116,19 @@ class EvaluationBudget(Callback):
     ----------
     max_fun : int
         Most loss evaluations per call to ``fit``, line searches included.
+
+    Examples
+    --------
+    >>> import warnings
+    >>> import numpy as np
+    >>> from skmlp import MLPClassifier
+    >>> X = np.random.default_rng(0).normal(size=(100, 3))
+    >>> clf = MLPClassifier(solver="lbfgs", dropout=0.0, max_fun=30, random_state=0)
+    >>> with warnings.catch_warnings(record=True) as caught:
+    ...     warnings.simplefilter("always")
+    ...     _ = clf.fit(X, X[:, 0] * X[:, 1] > 0)
+    >>> print(caught[-1].message)  # doctest: +ELLIPSIS
+    L-BFGS used its max_fun=30 loss evaluations after ... iterations and ...
     """
 
     def __init__(self, max_fun):
