@@ -65,12 +65,16 @@ class DefaultSearchSpace:
         Also search ``class_weight``.
     max_layers : int
         Deepest network tried.
+    lbfgs : bool
+        The estimator trains with ``solver="lbfgs"``, which takes no
+        dropout, learning rate or batch size: those are not searched.
     """
 
-    def __init__(self, prefix="", classifier=True, max_layers=3):
+    def __init__(self, prefix="", classifier=True, max_layers=3, lbfgs=False):
         self.prefix = prefix
         self.classifier = classifier
         self.max_layers = max_layers
+        self.lbfgs = lbfgs
 
     def __call__(self, trial):
         n_layers = trial.suggest_int("n_layers", 1, self.max_layers)
@@ -80,15 +84,17 @@ class DefaultSearchSpace:
             "hidden_layer_sizes": widths,
             "activation": trial.suggest_categorical("activation", ["relu", "gelu", "selu",
                                                                    "tanh"]),
-            "dropout": trial.suggest_float("dropout", 0.0, 0.5),
-            "batch_norm": trial.suggest_categorical("batch_norm", [False, True]),
-            "alpha": trial.suggest_float("alpha", 1e-6, 10.0, log=True),
-            "l1": trial.suggest_categorical("l1", [0.0, 1e-4, 1e-3, 1e-2]),
-            "learning_rate_init": trial.suggest_float("learning_rate_init", 1e-4, 3e-2,
-                                                      log=True),
-            "batch_size": trial.suggest_categorical("batch_size",
-                                                    ["auto", 32, 64, 128, 256, 512]),
         }
+        if not self.lbfgs:
+            params["dropout"] = trial.suggest_float("dropout", 0.0, 0.5)
+        params["batch_norm"] = trial.suggest_categorical("batch_norm", [False, True])
+        params["alpha"] = trial.suggest_float("alpha", 1e-6, 10.0, log=True)
+        params["l1"] = trial.suggest_categorical("l1", [0.0, 1e-4, 1e-3, 1e-2])
+        if not self.lbfgs:
+            params["learning_rate_init"] = trial.suggest_float("learning_rate_init", 1e-4,
+                                                               3e-2, log=True)
+            params["batch_size"] = trial.suggest_categorical("batch_size",
+                                                             ["auto", 32, 64, 128, 256, 512])
         if self.classifier:
             params["class_weight"] = trial.suggest_categorical("class_weight",
                                                                [None, "balanced"])
@@ -114,7 +120,8 @@ def default_search_space(estimator):
 
     Widths and depth (conditional: one width per layer), activation, dropout,
     batch norm, ``alpha`` and ``l1``, the learning rate (log scale), batch
-    size and, for classifiers, class weighting.
+    size and, for classifiers, class weighting; with ``solver="lbfgs"``,
+    not dropout, the learning rate or the batch size, which it does not take.
 
     Parameters
     ----------
@@ -143,7 +150,8 @@ def default_search_space(estimator):
     if not isinstance(final, BaseMLP):
         raise TypeError(f"default_search_space needs a skmlp estimator (or a pipeline "
                         f"ending in one), got {type(final).__name__}.")
-    return DefaultSearchSpace(prefix, classifier=is_classifier(final))
+    return DefaultSearchSpace(prefix, classifier=is_classifier(final),
+                              lbfgs=final.solver == "lbfgs")
 
 
 def _suggest(trial, space):

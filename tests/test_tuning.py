@@ -144,6 +144,17 @@ def test_first_trial_of_the_default_space_is_the_estimator_as_given(tmp_path, Xy
     assert len(first) == 9  # widths and depth, eight more parameters, class_weight
 
 
+def test_default_space_of_an_lbfgs_estimator_leaves_out_what_lbfgs_does_not_take(Xy):
+    X, y = Xy
+    estimator = MLPClassifier(solver="lbfgs", dropout=0.0, max_iter=5, random_state=0)
+    found = OptunaSearchCV(estimator, default_search_space(estimator), n_trials=4, cv=2,
+                           refit=False, random_state=0).fit(X, y)
+    assert _started_from_estimator(found)
+    assert set(found.cv_results_["state"]) == {"COMPLETE"}
+    for params in found.cv_results_["params"]:
+        assert not {"dropout", "learning_rate_init", "batch_size"} & set(params)
+
+
 def test_first_trial_of_a_dict_space_takes_the_values_set(Xy):
     X, y = Xy
     space = {"alpha": FloatDistribution(1e-5, 1.0, log=True),
