@@ -24,7 +24,13 @@ from ._net import TabularNet
 from ._optim import Adam
 from ._runtime import resolve_device, seeded, thread_budget
 from ._validation import check_features
-from .callbacks import AdaptiveEarlyStopping, DivergenceCheck, EpochProgressBar, EvaluationBudget
+from .callbacks import (
+    AdaptiveEarlyStopping,
+    DivergenceCheck,
+    EpochProgressBar,
+    EvaluationBudget,
+    ValidationScore,
+)
 from .modules import ACTIVATIONS, MLP
 
 _SOLVERS = {
@@ -255,6 +261,16 @@ n_features_in_ : int
     best_validation_loss_ : float or None
         Lowest validation loss when ``early_stopping=True``; the weights
         of that epoch are the ones kept.
+
+    validation_scores_ : list of float or None
+        scikit-learn's validation score of each epoch when
+        ``early_stopping=True`` (accuracy for the classifier, R² for the
+        regressor; None for the autoencoder). Stopping watches the
+        validation loss, not this score.
+
+    best_validation_score_ : float or None
+        Highest of ``validation_scores_``; its epoch need not be the one
+        whose weights are kept.
 
     coefs_ : list of ndarray
         Weight matrix of each linear layer, ``coefs_[i]`` of shape
@@ -567,6 +583,9 @@ class BaseMLP(BaseEstimator, metaclass=ABCMeta):
         ]
         if self.solver == "lbfgs":
             callbacks.append(("evaluation_budget", EvaluationBudget(self.max_fun)))
+        score = self._validation_score()
+        if self.early_stopping and score is not None:
+            callbacks.append(("validation_score", ValidationScore(score)))
         schedule = self._lr_schedule(monitor, n_rows)
         if schedule is not None:
             callbacks.append(("lr_scheduler", schedule))
@@ -601,6 +620,10 @@ class BaseMLP(BaseEstimator, metaclass=ABCMeta):
                                threshold=self.tol, threshold_mode=self._tol_mode)
         return None
 
+    def _validation_score(self):
+        """``score(outputs, data)`` behind ``validation_scores_``, or None (a hook)."""
+        return None
+
     def _record_history(self, rows_per_epoch, *, converged_check):
         history = self.net_.history
         epochs_run = len(history) - self.n_iter_
@@ -613,9 +636,13 @@ class BaseMLP(BaseEstimator, metaclass=ABCMeta):
                 epoch["valid_loss"] for epoch in history if "valid_loss" in epoch]
             self.best_validation_loss_ = min(self.validation_loss_curve_)
             self.best_loss_ = None
+            scores = [epoch["valid_score"] for epoch in history if "valid_score" in epoch]
+            self.validation_scores_ = scores or None
+            self.best_validation_score_ = max(scores) if scores else None
         else:
             self.validation_loss_curve_ = None
             self.best_validation_loss_ = None
+            self.validation_scores_ = self.best_validation_score_ = None
             self.best_loss_ = min(self.loss_curve_)
         if converged_check and epochs_run == self.max_iter:
             warnings.warn(

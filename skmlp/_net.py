@@ -147,24 +147,32 @@ class TabularNet(NeuralNet):
             self.notify("on_epoch_begin", **datasets)
             self.run_single_epoch(train_batches, training=True, prefix="train",
                                   step_fn=self.train_step)
-            self.run_single_epoch(valid_batches, training=False, prefix="valid",
-                                  step_fn=self.validation_step)
-            self.notify("on_epoch_end", **datasets)
+            valid_outputs = self.run_single_epoch(valid_batches, training=False,
+                                                  prefix="valid", step_fn=self.validation_step)
+            self.notify("on_epoch_end", **datasets, valid_outputs=valid_outputs)
         return self
 
     def run_single_epoch(self, iterator, training, prefix, step_fn, **fit_params):
+        """One pass over ``iterator``; without ``training``, return the outputs (else None).
+
+        Callbacks get the validation outputs as ``valid_outputs`` at
+        ``on_epoch_end``, so scoring them needs no second forward pass.
+        """
         if iterator is None:
-            return
+            return None
         if self.module_.training != training:
             self._set_training(training)
         # summed on the device, read once per epoch: no host sync per batch, and
-        # no tensor per batch kept alive (thousands of them fragmented the heap)
+        # no tensor per training batch kept alive (thousands of them fragmented the heap)
         loss_sum = torch.zeros((), dtype=torch.float64, device=self.device)
         n_rows = n_batches = 0
+        outputs = None if training else []
         for batch in iterator:
             if self.batch_hooks_:
                 self.notify("on_batch_begin", batch=batch, training=training)
             step = step_fn(batch)
+            if outputs is not None:
+                outputs.append(step["y_pred"])
             size = len(batch[0])
             loss_sum.add_(step["loss"], alpha=size)
             n_rows += size
@@ -175,6 +183,7 @@ class TabularNet(NeuralNet):
                 self.notify("on_batch_end", batch=batch, training=training, **step)
         self.history.record(prefix + "_loss", loss_sum.item() / n_rows)
         self.history.record(prefix + "_batch_count", n_batches)
+        return None if training else torch.cat(outputs)
 
     def get_loss(self, y_pred, y_true, X=None, training=False, sample_weight=None):
         loss = self.criterion_(y_pred, y_true, sample_weight)

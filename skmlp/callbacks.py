@@ -39,6 +39,38 @@ class DivergenceCheck(Callback):
                 "the inputs (e.g. StandardScaler), or a stronger alpha.")
 
 
+class ValidationScore(Callback):
+    """Record ``valid_score``, a score of the network on the validation data, after each epoch.
+
+    It scores the outputs of the epoch's validation pass, which the
+    training loop hands to ``on_epoch_end`` as ``valid_outputs``.
+
+    Parameters
+    ----------
+    score : callable
+        ``score(outputs, data)``: the score of the network's raw outputs
+        (a CPU tensor) on a validation :class:`~skmlp._data.TensorData`,
+        whose targets are in the form the loss takes.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from skmlp import MLPClassifier
+    >>> X = np.random.default_rng(0).normal(size=(200, 3))
+    >>> clf = MLPClassifier(early_stopping=True, max_iter=5, random_state=0)
+    >>> clf = clf.fit(X, X[:, 0] > 0)
+    >>> len(clf.net_.history[:, "valid_score"]) == len(clf.validation_scores_) == 5
+    True
+    """
+
+    def __init__(self, score):
+        self.score = score
+
+    def on_epoch_end(self, net, dataset_valid=None, valid_outputs=None, **kwargs):
+        if valid_outputs is not None:
+            net.history.record("valid_score", self.score(valid_outputs.cpu(), dataset_valid))
+
+
 class EpochProgressBar(Callback):
     """A tqdm progress bar over epochs, showing the latest losses.
 

@@ -18,6 +18,24 @@ from ._base import (
 from ._losses import combined_sample_weight
 
 
+def _validation_accuracy(outputs, data):
+    """scikit-learn's accuracy of raw outputs on targets in training form.
+
+    The targets are class indices (softmax) or 0/1 indicators, one column
+    per label (logistic; a row counts when every label is right, as in
+    scikit-learn's subset accuracy). Computed here rather than with
+    ``accuracy_score``, whose input checks cost 0.4 ms, a tenth of a small
+    data set's epoch.
+    """
+    y = data.y.cpu()
+    correct = (outputs.argmax(dim=1) == y if y.ndim == 1
+               else ((outputs > 0) == (y > 0.5)).all(dim=1)).double()
+    if data.sample_weight is None:
+        return float(correct.mean())
+    weight = data.sample_weight.cpu().double()
+    return float((correct * weight).sum() / weight.sum())
+
+
 class MLPClassifier(ClassifierMixin, BaseMLP):
     __doc__ = f"""Multi-layer perceptron classifier trained with PyTorch via skorch.
 
@@ -136,6 +154,9 @@ class MLPClassifier(ClassifierMixin, BaseMLP):
 
     def _training_loss(self):
         return "cross_entropy" if self.out_activation_ == "softmax" else "binary_cross_entropy"
+
+    def _validation_score(self):
+        return _validation_accuracy
 
     def _sample_weight(self, X, y, sample_weight):
         return combined_sample_weight(X, y, sample_weight, self.class_weight)

@@ -1,7 +1,11 @@
 """MLPRegressor: a PyTorch multi-layer perceptron for regression."""
 
+from functools import partial
+
 import numpy as np
+import torch
 from sklearn.base import RegressorMixin, _fit_context
+from sklearn.metrics import r2_score
 from sklearn.preprocessing import StandardScaler
 from sklearn.utils._param_validation import StrOptions
 from sklearn.utils.validation import check_array
@@ -13,6 +17,14 @@ from ._base import (
     _store_init_params,
     _training_parameters,
 )
+
+
+def _validation_r2(outputs, data, exp_link):
+    """scikit-learn's R² of raw outputs on the transformed targets (which R² does not see)."""
+    predicted = torch.exp(outputs) if exp_link else outputs
+    weight = None if data.sample_weight is None else data.sample_weight.cpu().numpy()
+    return r2_score(data.y.cpu().numpy(), predicted.numpy(), sample_weight=weight)
+
 
 _POISSON_TARGETS = ("loss='poisson' requires non-negative y and a positive (weighted) sum "
                     "in every column.")
@@ -116,6 +128,9 @@ default="squared_error"
 
     def _training_loss(self):
         return self.loss
+
+    def _validation_score(self):
+        return partial(_validation_r2, exp_link=self.out_activation_ == "exp")
 
     @_fit_context(prefer_skip_nested_validation=True)
     def partial_fit(self, X, y, sample_weight=None):

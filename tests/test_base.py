@@ -16,6 +16,8 @@ from sklearn.base import clone
 from sklearn.compose import ColumnTransformer
 from sklearn.datasets import make_classification
 from sklearn.exceptions import ConvergenceWarning, NotFittedError
+from sklearn.metrics import get_scorer
+from sklearn.model_selection import train_test_split
 from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import OneHotEncoder, StandardScaler
 from sklearn.utils._param_validation import InvalidParameterError
@@ -678,3 +680,20 @@ def test_sparse_features_train_and_predict_as_their_dense_copy(Estimator, fmt, n
 def test_the_autoencoder_says_it_needs_dense_features():
     with pytest.raises(TypeError, match="dense data is required"):
         MLPAutoencoder(max_iter=1).fit(sparse.random(20, 4, density=0.5, format="csr"))
+
+
+@pytest.mark.parametrize("Estimator, score", [(MLPClassifier, "accuracy"),
+                                              (MLPRegressor, "r2")])
+def test_validation_scores_are_scikit_learns_on_the_held_out_rows(Estimator, score, data):
+    X, y = data
+    est = Estimator(early_stopping=True, max_iter=8, random_state=0).fit(X, y)
+    assert len(est.validation_scores_) == est.n_iter_
+    assert est.best_validation_score_ == max(est.validation_scores_)
+    # the held-out rows, drawn as the estimator draws them
+    stratify = y if Estimator is MLPClassifier else None
+    _, held_out = train_test_split(np.arange(len(X)), test_size=est.validation_fraction,
+                                   random_state=est._seed, stratify=stratify)
+    assert est.validation_loss_curve_[-1] == est.best_validation_loss_  # last weights kept
+    expected = get_scorer(score)(est, X[held_out], y[held_out])
+    assert est.validation_scores_[-1] == pytest.approx(expected, rel=1e-5)
+    assert Estimator(max_iter=2).fit(X, y).validation_scores_ is None
