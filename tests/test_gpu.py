@@ -31,6 +31,16 @@ def test_training_and_prediction_run_on_the_gpu(Estimator, data):
     assert np.all(np.isfinite(est.predict(X).astype(float)))
 
 
+@pytest.mark.parametrize("Estimator", [MLPClassifier, MLPRegressor])
+def test_lbfgs_trains_on_the_gpu(Estimator, data):
+    X, y = data
+    est = Estimator(solver="lbfgs", dropout=0.0, alpha=0.0, max_iter=30, random_state=0,
+                    device="cuda").fit(X, y)
+    assert all(p.is_cuda for p in est.net_.module_.parameters())
+    assert np.all(np.diff(est.loss_curve_) <= 1e-5)  # a line search never goes uphill
+    assert est.loss_curve_[-1] < 0.5 * est.loss_curve_[0]
+
+
 def test_gpu_and_cpu_fits_learn_equally_well(data):
     X, y = data
     scores = [MLPClassifier(device=device, max_iter=50, random_state=0).fit(X, y).score(X, y)
