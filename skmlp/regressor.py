@@ -20,7 +20,11 @@ from ._base import (
 
 
 def _validation_r2(outputs, data, exp_link):
-    """scikit-learn's R² of raw outputs on the transformed targets (which R² does not see)."""
+    """scikit-learn's R² of raw outputs on the targets as trained.
+
+    The training targets are ``y`` shifted and scaled per column, which
+    leaves R² as it is on ``y``.
+    """
     predicted = torch.exp(outputs) if exp_link else outputs
     weight = None if data.sample_weight is None else data.sample_weight.cpu().numpy()
     return r2_score(data.y.cpu().numpy(), predicted.numpy(), sample_weight=weight)
