@@ -143,10 +143,13 @@ class TabularNet(NeuralNet):
         train_batches = self.get_iterator(X, training=True)
         valid_batches = None if valid is None else self.get_iterator(valid)
         datasets = {"dataset_train": X, "dataset_valid": valid}
+        # L-BFGS evaluates the loss as often as its line search needs: chosen once, not per batch
+        train_step = (self._line_search_step if isinstance(self.optimizer_, torch.optim.LBFGS)
+                      else self.train_step)
         for _ in range(epochs):
             self.notify("on_epoch_begin", **datasets)
             self.run_single_epoch(train_batches, training=True, prefix="train",
-                                  step_fn=self.train_step)
+                                  step_fn=train_step)
             valid_outputs = self.run_single_epoch(valid_batches, training=False,
                                                   prefix="valid", step_fn=self.validation_step)
             self.notify("on_epoch_end", **datasets, valid_outputs=valid_outputs)
@@ -183,7 +186,9 @@ class TabularNet(NeuralNet):
                 self.notify("on_batch_end", batch=batch, training=training, **step)
         self.history.record(prefix + "_loss", loss_sum.item() / n_rows)
         self.history.record(prefix + "_batch_count", n_batches)
-        return None if training else torch.cat(outputs)
+        if training:
+            return None
+        return outputs[0] if len(outputs) == 1 else torch.cat(outputs)  # no copy of one batch
 
     def get_loss(self, y_pred, y_true, X=None, training=False, sample_weight=None):
         loss = self.criterion_(y_pred, y_true, sample_weight)
@@ -192,8 +197,6 @@ class TabularNet(NeuralNet):
         return loss
 
     def train_step(self, batch, **fit_params):
-        if isinstance(self.optimizer_, torch.optim.LBFGS):
-            return self._line_search_step(batch)
         y_pred, loss = self._set_gradients(batch)
         self.optimizer_.step()
         return {"loss": loss.detach(), "y_pred": y_pred.detach()}
