@@ -37,18 +37,20 @@ def check_features(estimator, X, y="no_validation", *, reset, **check_params):
     """``sklearn.utils.validation.validate_data`` for float features.
 
     Keeps float32 input as float32 (no copy on the way to torch), converts
-    everything else to float64, and rejects NaN/inf. When conversion fails
-    because columns hold text or categories, the error names those columns
-    and says how to encode them. At prediction time, a float array that
-    validation would hand back unchanged skips it.
+    other numeric input to float64, and rejects NaN/inf and arrays of
+    strings, even of numbers (scikit-learn's ``dtype="numeric"``, which its
+    MLP checks with too). When conversion fails because columns hold text
+    or categories, the error names those columns and says how to encode
+    them. At prediction time, a float array that validation would hand back
+    unchanged skips it.
     """
     features_only = (isinstance(y, str) and y == "no_validation"
                      and set(check_params) <= {"accept_sparse"})
     if features_only and not reset and _passes_unchanged(estimator, X):
         return X
     try:
-        return validate_data(estimator, X, y, reset=reset, dtype=_FLOAT_DTYPES,
-                             **check_params)
+        validated = validate_data(estimator, X, y, reset=reset, dtype="numeric",
+                                  **check_params)
     except ValueError as err:
         columns = _non_numeric_columns(X)
         if not columns:
@@ -58,3 +60,10 @@ def check_features(estimator, X, y="no_validation", *, reset, **check_params):
             f"are not numeric: {columns}. Encode them first, for example with "
             "sklearn.compose.ColumnTransformer([('categories', OneHotEncoder(), "
             f"{columns})], remainder='passthrough') in a Pipeline.") from err
+    if isinstance(validated, tuple):
+        return _as_float(validated[0]), validated[1]
+    return _as_float(validated)
+
+
+def _as_float(X):
+    return X if X.dtype in _FLOAT_DTYPES else X.astype(np.float64)

@@ -598,6 +598,28 @@ def test_text_columns_point_to_column_transformer():
         MLPClassifier().fit(X, [0, 1, 0, 1])
 
 
+@pytest.mark.parametrize("Estimator", ESTIMATORS)
+def test_strings_are_rejected_as_scikit_learn_rejects_them(Estimator, data):
+    # scikit-learn's MLP refuses an array of strings even when they spell
+    # numbers, rather than parsing them; so does skmlp, at fit and predict.
+    X, y = data
+    with pytest.raises(ValueError, match="not compatible with arrays of bytes/strings"):
+        Estimator(max_iter=1).fit(X.astype(str), y)
+    est = Estimator(max_iter=1).fit(X, y)
+    with pytest.raises(ValueError, match="not compatible with arrays of bytes/strings"):
+        est.predict(X[:3].astype(str))
+
+
+@pytest.mark.parametrize("Estimator", ESTIMATORS)
+def test_integer_boolean_and_object_features_train_as_float64(Estimator, data):
+    X, y = data
+    est = Estimator(max_iter=1, random_state=0)
+    for as_input in (lambda X: X > 0, lambda X: (X > 0).astype(np.int8),
+                     lambda X: (X > 0).astype(object)):
+        expected = est.fit((X > 0).astype(np.float64), y).predict(X[:20] > 0)
+        np.testing.assert_array_equal(est.fit(as_input(X), y).predict(X[:20] > 0), expected)
+
+
 @pytest.mark.parametrize("params, message", [
     ({"activation": "swish"}, "activation"),
     ({"solver": "newton"}, "solver"),
