@@ -303,6 +303,15 @@ def _inverse_scaling(epoch, rows_per_epoch, power_t):
     return 1 / (epoch * rows_per_epoch + 1) ** power_t
 
 
+def _has_stochastic_solver(estimator):
+    """``available_if`` test of ``partial_fit``: as in scikit-learn, L-BFGS
+    trains on a whole data set, so its estimators have no ``partial_fit``."""
+    if estimator.solver == "lbfgs":
+        raise AttributeError("partial_fit is only available for stochastic optimizers; "
+                             "solver='lbfgs' is not stochastic.")
+    return True
+
+
 def _layer_sizes(hidden_layer_sizes):
     sizes = tuple(int(s) for s in np.atleast_1d(hidden_layer_sizes))
     if any(s < 1 for s in sizes):
@@ -481,17 +490,21 @@ class BaseMLP(BaseEstimator, metaclass=ABCMeta):
         share one tensor.
         """
         if split:
+            advice = (f"early_stopping=True holds out validation_fraction="
+                      f"{self.validation_fraction} of the data for validation, and ")
+            remedy = " Use more data, a larger validation_fraction, or early_stopping=False."
             try:
                 parts = train_test_split(np.arange(X.shape[0]),
                                          test_size=self.validation_fraction,
                                          random_state=self._seed,
                                          stratify=self._stratify(targets))
             except ValueError as err:
-                raise ValueError(
-                    f"early_stopping=True holds out validation_fraction="
-                    f"{self.validation_fraction} of the data for validation, and that "
-                    f"split failed: {err} Use more data, a larger validation_fraction, "
-                    "or early_stopping=False.") from err
+                raise ValueError(f"{advice}that split failed: {str(err).rstrip('.')}.{remedy}"
+                                 ) from err
+            if len(parts[1]) < 2:
+                # as scikit-learn's MLP: a score of one sample (R² above all) means nothing
+                raise ValueError(f"{advice}that is {len(parts[1])} of {X.shape[0]} "
+                                 f"samples, too few to score.{remedy}")
         else:
             parts = [slice(None), None]
 

@@ -7,6 +7,7 @@ import numpy as np
 import torch
 from sklearn.base import OutlierMixin, TransformerMixin, _fit_context
 from sklearn.utils._param_validation import Interval, StrOptions
+from sklearn.utils.metaestimators import available_if
 from sklearn.utils.validation import check_array, check_is_fitted
 
 from ._base import (
@@ -14,6 +15,7 @@ from ._base import (
     _FITTED_ATTRIBUTES,
     BaseMLP,
     _dropout_per_layer,
+    _has_stochastic_solver,
     _layer_sizes,
     _store_init_params,
     _training_parameters,
@@ -174,6 +176,7 @@ class MLPAutoencoder(OutlierMixin, TransformerMixin, BaseMLP):
         incremental = self.warm_start and hasattr(self, "net_")
         return self._fit(X, None, sample_weight, incremental=incremental, one_pass=False)
 
+    @available_if(_has_stochastic_solver)
     @_fit_context(prefer_skip_nested_validation=True)
     def partial_fit(self, X, y=None, sample_weight=None):
         """Train for one pass over ``X``.

@@ -5,13 +5,15 @@ from scipy.special import expit, log_expit, log_softmax, softmax
 from sklearn.base import ClassifierMixin, _fit_context
 from sklearn.preprocessing import LabelBinarizer
 from sklearn.utils._param_validation import StrOptions
-from sklearn.utils.multiclass import check_classification_targets, type_of_target
+from sklearn.utils.metaestimators import available_if
+from sklearn.utils.multiclass import check_classification_targets, type_of_target, unique_labels
 from sklearn.utils.validation import column_or_1d
 
 from ._base import (
     _DEVICE_PARAMETERS,
     _FITTED_ATTRIBUTES,
     BaseMLP,
+    _has_stochastic_solver,
     _store_init_params,
     _training_parameters,
 )
@@ -163,6 +165,7 @@ class MLPClassifier(ClassifierMixin, BaseMLP):
 
     # -- fitting -----------------------------------------------------------------
 
+    @available_if(_has_stochastic_solver)
     @_fit_context(prefer_skip_nested_validation=True)
     def partial_fit(self, X, y, classes=None, sample_weight=None):
         """Train for one pass over ``X`` and ``y``.
@@ -175,7 +178,7 @@ class MLPClassifier(ClassifierMixin, BaseMLP):
             Labels, or a label indicator matrix for multilabel problems.
         classes : array-like of shape (n_classes,), default=None
             Every label the model will ever see. Required on the first
-            call, ignored afterwards.
+            call; later calls may pass the same classes again, or None.
         sample_weight : array-like of shape (n_samples,), default=None
             Per-sample weights.
 
@@ -187,6 +190,10 @@ class MLPClassifier(ClassifierMixin, BaseMLP):
         first_call = not hasattr(self, "net_")
         if first_call and classes is None and type_of_target(y) != "multilabel-indicator":
             raise ValueError("classes must be passed on the first call to partial_fit.")
+        if not first_call and classes is not None and not np.array_equal(
+                unique_labels(classes), self.classes_):
+            raise ValueError(f"classes={classes!r} is not the same as on the first call to "
+                             f"partial_fit, which set classes_={self.classes_!r}.")
         return self._fit(X, y, sample_weight, incremental=not first_call, one_pass=True,
                          classes=classes)
 

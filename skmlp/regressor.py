@@ -8,12 +8,14 @@ from sklearn.base import RegressorMixin, _fit_context
 from sklearn.metrics import r2_score
 from sklearn.preprocessing import StandardScaler
 from sklearn.utils._param_validation import StrOptions
+from sklearn.utils.metaestimators import available_if
 from sklearn.utils.validation import check_array
 
 from ._base import (
     _DEVICE_PARAMETERS,
     _FITTED_ATTRIBUTES,
     BaseMLP,
+    _has_stochastic_solver,
     _store_init_params,
     _training_parameters,
 )
@@ -136,6 +138,7 @@ default="squared_error"
     def _validation_score(self):
         return partial(_validation_r2, exp_link=self.out_activation_ == "exp")
 
+    @available_if(_has_stochastic_solver)
     @_fit_context(prefer_skip_nested_validation=True)
     def partial_fit(self, X, y, sample_weight=None):
         """Train for one pass over ``X`` and ``y``.

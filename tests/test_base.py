@@ -385,6 +385,40 @@ def test_learning_rate_schedules_change_the_rate(schedule, epoch_10_factor, data
         assert rates[10] == pytest.approx(0.01 * epoch_10_factor)
 
 
+@pytest.mark.parametrize("Estimator", [MLPRegressor, MLPAutoencoder])
+def test_early_stopping_needs_two_validation_samples(Estimator, data):
+    # as scikit-learn's MLP: ten rows leave one for validation, which cannot be scored
+    X, y = data
+    X, y = X[:10], y[:10]  # (the autoencoder ignores y)
+    small = {"latent_dim": 2} if Estimator is MLPAutoencoder else {}
+    with pytest.raises(ValueError, match="that is 1 of 10 samples, too few to score"):
+        Estimator(early_stopping=True, **small).fit(X, y)
+    est = Estimator(early_stopping=True, validation_fraction=0.2, max_iter=2,
+                    **small).fit(X, y)
+    assert len(est.validation_loss_curve_) == 2
+
+
+def test_a_split_that_fails_says_why():
+    X, y = np.zeros((12, 2)), np.r_[np.zeros(11), 1]  # one sample of class 1 cannot be split
+    with pytest.raises(ValueError, match="that split failed: The least populated class.*"
+                                         r"\. Use more data"):
+        MLPClassifier(early_stopping=True).fit(X, y)
+    with pytest.raises(ValueError, match=r"test_size = 1 should be greater or equal to the "
+                                         r"number of classes = 2\. Use more data"):
+        MLPClassifier(early_stopping=True).fit(X[:10], np.arange(10) % 2)
+
+
+@pytest.mark.parametrize("Estimator", [*ESTIMATORS, MLPAutoencoder])
+def test_lbfgs_estimators_have_no_partial_fit(Estimator, data):
+    X, y = data
+    est = Estimator(solver="lbfgs", dropout=0.0)
+    assert not hasattr(est, "partial_fit")
+    with pytest.raises(AttributeError, match="has no attribute 'partial_fit'") as error:
+        est.partial_fit(X, y)
+    assert "solver='lbfgs' is not stochastic" in str(error.value.__cause__)
+    assert hasattr(Estimator(), "partial_fit")
+
+
 def test_early_stopping_restores_the_best_epoch(data):
     X, y = data
 

@@ -138,6 +138,10 @@ def test_partial_fit_needs_classes_and_rejects_unseen_labels(blobs):
     np.testing.assert_array_equal(clf.classes_, [0, 1, 2, 3])
     with pytest.raises(ValueError, match=r"labels \[7\]"):
         clf.partial_fit(X[:5], [0, 1, 7, 2, 2])
+    clf.partial_fit(X[:5], y[:5], classes=[3, 2, 1, 0])  # the same classes again
+    with pytest.raises(ValueError, match="not the same as on the first call"):
+        clf.partial_fit(X[:5], y[:5], classes=[0, 1, 2, 7])
+    assert clf.n_iter_ == 3
 
 
 def test_partial_fit_improves_the_loss(blobs):
