@@ -131,7 +131,7 @@ class ExplicitBackprop:
                     if position:
                         grad = grad @ layer.weight
                 elif isinstance(layer, Dropout):
-                    grad = grad * tensor
+                    grad = grad.mul_(tensor)  # grad is this step's own tensor
                 elif type(layer) in _BACKWARD:
                     grad = _BACKWARD[type(layer)](grad, tensor)
             if self.l1 > 0:

@@ -73,8 +73,8 @@ class Dropout(nn.Dropout):
 
     def mask_like(self, X):
         """The factor of one training pass: 0 where a unit drops, ``1 / (1 - p)`` elsewhere."""
-        keep = (torch.rand_like(X) >= self.p).to(X.dtype)
-        return keep.mul_(1 / (1 - self.p))
+        # in place: the comparison writes 1.0 or 0.0 into the uniform draws
+        return torch.rand_like(X).ge_(self.p).mul_(1 / (1 - self.p))
 
 
 class MLP(nn.Module):
