@@ -1,8 +1,8 @@
-"""scikit-learn's common estimator checks, run on every skmlp estimator."""
+"""scikit-learn's common estimator checks, run on every skmlp estimator and transformer."""
 
 from sklearn.utils.estimator_checks import parametrize_with_checks
 
-from skmlp import MLPAutoencoder, MLPClassifier, MLPRegressor
+from skmlp import MLPAutoencoder, MLPClassifier, MLPRegressor, SlidingWindows
 
 #: Checks that cannot hold for a network trained by minibatch gradient
 #: descent, each with the reason.
@@ -18,10 +18,23 @@ _FLOAT32_BATCHES = {
         "float32 matrix products of one row (gemv) and of many rows (gemm) sum "
         "in different orders; outputs differ by ~1e-7, above the check's atol"),
 }
+_WINDOWS = (
+    "a row of the output is a window of neighbouring input rows, and there are "
+    "(n_samples - window) // step + 1 of them: the output neither has n_samples rows nor "
+    "follows a reordering or a subset of the input rows")
+_SERIES = "a one-dimensional array is one series, not an error"
 EXPECTED_FAILED_CHECKS = {
     "MLPClassifier": {**_SAMPLE_WEIGHT, **_FLOAT32_BATCHES},
     "MLPRegressor": _SAMPLE_WEIGHT,
     "MLPAutoencoder": {**_SAMPLE_WEIGHT, **_FLOAT32_BATCHES},
+    "SlidingWindows": {
+        "check_transformer_general": _WINDOWS,
+        "check_transformer_data_not_an_array": _WINDOWS,
+        "check_methods_sample_order_invariance": _WINDOWS,
+        "check_methods_subset_invariance": _WINDOWS,
+        "check_fit1d": _SERIES,
+        "check_fit2d_predict1d": _SERIES,
+    },
 }
 _POISSON = {
     "check_regressor_multioutput": (
@@ -34,7 +47,7 @@ def _expected_failed_checks(estimator):
     checks = dict(EXPECTED_FAILED_CHECKS.get(type(estimator).__name__, {}))
     if getattr(estimator, "loss", None) == "poisson":
         checks.update(_POISSON)
-    if estimator.solver == "lbfgs":
+    if getattr(estimator, "solver", None) == "lbfgs":
         # the same float32 sums; the default regressor's outputs happen to round alike
         checks.update(_FLOAT32_BATCHES)
     return checks
@@ -45,7 +58,7 @@ def _expected_failed_checks(estimator):
     # the checks quick
     [MLPClassifier(hidden_layer_sizes=(64, 64), random_state=0), MLPRegressor(random_state=0),
      MLPRegressor(loss="poisson", random_state=0), MLPRegressor(solver="lbfgs", random_state=0),
-     MLPAutoencoder(latent_dim=1, random_state=0)],
+     MLPAutoencoder(latent_dim=1, random_state=0), SlidingWindows(window=3, step=2)],
     expected_failed_checks=_expected_failed_checks,
 )
 def test_sklearn_compatible_estimator(estimator, check):
