@@ -16,14 +16,24 @@ def resolve_device(device):
     """Map the ``device`` parameter to a torch device string.
 
     ``'auto'`` picks CUDA when it is available. Asking for CUDA on a machine
-    without it is an error rather than a silent fall-back to the CPU.
+    without it, or for a GPU it does not have, is an error rather than a
+    silent fall-back to the CPU, and so is a string torch does not read as a
+    device.
     """
     if device == "auto":
         return "cuda" if torch.cuda.is_available() else "cpu"
-    if str(device).startswith("cuda") and not torch.cuda.is_available():
-        raise ValueError(
-            f"device={device!r} was requested but CUDA is not available on this "
-            "machine; use device='cpu' or device='auto'.")
+    try:
+        parsed = torch.device(device)
+    except RuntimeError as err:
+        raise ValueError(f"device={device!r} is not a torch device: {err}") from err
+    if parsed.type == "cuda":
+        if not torch.cuda.is_available():
+            raise ValueError(
+                f"device={device!r} was requested but CUDA is not available on this "
+                "machine; use device='cpu' or device='auto'.")
+        if parsed.index is not None and parsed.index >= torch.cuda.device_count():
+            raise ValueError(f"device={device!r} was requested but this machine has "
+                             f"{torch.cuda.device_count()} CUDA device(s), numbered from 0.")
     return str(device)
 
 

@@ -545,6 +545,8 @@ def test_device_auto_and_unavailable_cuda():
     if not torch.cuda.is_available():
         with pytest.raises(ValueError, match="CUDA is not available"):
             MLPClassifier(device="cuda").fit(X, y)
+    with pytest.raises(ValueError, match="device='gpu' is not a torch device"):
+        MLPClassifier(device="gpu").fit(X, y)
 
 
 # -- bad input ---------------------------------------------------------------------

@@ -41,6 +41,12 @@ def test_lbfgs_trains_on_the_gpu(Estimator, data):
     assert est.loss_curve_[-1] < 0.5 * est.loss_curve_[0]
 
 
+def test_a_gpu_the_machine_lacks_is_named(data):
+    missing = f"cuda:{torch.cuda.device_count()}"
+    with pytest.raises(ValueError, match=f"device='{missing}'.*has {torch.cuda.device_count()}"):
+        MLPClassifier(device=missing).fit(*data)
+
+
 def test_gpu_and_cpu_fits_learn_equally_well(data):
     X, y = data
     scores = [MLPClassifier(device=device, max_iter=50, random_state=0).fit(X, y).score(X, y)
