@@ -6,7 +6,7 @@ VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 
-.PHONY: bench test
+.PHONY: bench test test-oldest
 
 $(STAMP): pyproject.toml requirements/constraints.txt
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -20,3 +20,13 @@ bench: $(STAMP)
 test: $(STAMP)
 	$(VENV)/bin/ruff check skmlp benchmarks tests
 	$(PY) -m pytest -n 2 $(ARGS)
+
+# The suite on the oldest versions pyproject.toml allows (requirements/oldest.txt),
+# in a separate environment; not part of CI (its torch is a 5 GB CUDA build).
+OLDEST := .venv-oldest
+
+test-oldest:
+	test -x $(OLDEST)/bin/python || $(PYTHON) -m venv $(OLDEST)
+	$(OLDEST)/bin/python -m pip install --quiet --disable-pip-version-check \
+		-c requirements/oldest.txt -e '.[dev]'
+	$(OLDEST)/bin/python -m pytest -n 2 $(ARGS)

@@ -46,8 +46,8 @@ def classification_scores(y_true, y_pred, y_proba=None, labels=None):
     Examples
     --------
     >>> from skmlp.reporting import classification_scores
-    >>> classification_scores([0, 1, 1, 0], [0, 1, 0, 0])["accuracy"]
-    np.float64(0.75)
+    >>> float(classification_scores([0, 1, 1, 0], [0, 1, 0, 0])["accuracy"])
+    0.75
     """
     scores = {
         "accuracy": accuracy_score(y_true, y_pred),
@@ -80,8 +80,8 @@ def regression_scores(y_true, y_pred):
     Examples
     --------
     >>> from skmlp.reporting import regression_scores
-    >>> regression_scores([1.0, 2.0, 3.0], [1.0, 2.0, 4.0])["mae"].round(3)
-    np.float64(0.333)
+    >>> round(float(regression_scores([1.0, 2.0, 3.0], [1.0, 2.0, 4.0])["mae"]), 3)
+    0.333
     """
     return pd.Series({
         "rmse": root_mean_squared_error(y_true, y_pred),

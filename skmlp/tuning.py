@@ -21,7 +21,8 @@ model fold k's test rows at the next step). Here:
   study resumed after a crash, or shared by several workers on several
   machines, ends with exactly that many;
 - storages with a heartbeat mark the trial of a killed worker as failed when
-  a worker next starts a trial.
+  a worker next starts a trial (the trial's first heartbeat is recorded
+  before its work begins, as Optuna never fails a trial that has none).
 
 What it takes from Optuna as is: samplers, pruners, storages (including the
 stale-trial heartbeat) and the study itself.
@@ -308,6 +309,19 @@ class _ReportEpochScore(Callback):
             raise optuna.TrialPruned(f"pruned at epoch {epoch} of the first fold")
 
 
+def _first_heartbeat(trial):
+    """Record a trial's first heartbeat before its work begins.
+
+    Optuna never fails a running trial that has no heartbeat yet, and its
+    heartbeat thread may first run some time after the trial starts: a worker
+    killed in between would leave the trial running for ever, and the study
+    one trial short (running trials count toward ``n_trials``).
+    """
+    storage = trial.storage
+    if getattr(storage, "get_heartbeat_interval", lambda: None)():
+        storage.record_heartbeat(trial._trial_id)
+
+
 def _final_step(model):
     return model.steps[-1][1] if hasattr(model, "steps") else model
 
@@ -334,6 +348,7 @@ class _Objective:
         self.prune = prune
 
     def __call__(self, trial):
+        _first_heartbeat(trial)
         trial.set_user_attr("worker", f"{socket.gethostname()}:{os.getpid()}")
         ahead = [t for t in trial.study.get_trials(deepcopy=False,
                                                     states=_FINISHED + (

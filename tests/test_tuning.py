@@ -21,7 +21,7 @@ from sklearn.preprocessing import RobustScaler, StandardScaler
 from sklearn.utils._param_validation import InvalidParameterError
 
 from skmlp import MLPAutoencoder, MLPClassifier, OptunaSearchCV
-from skmlp.tuning import default_search_space
+from skmlp.tuning import _first_heartbeat, default_search_space
 
 sys.path.insert(0, str(Path(__file__).parent))
 from search_worker import data, search  # noqa: E402
@@ -371,6 +371,22 @@ def test_stored_study_gives_the_parameters_the_space_built(tmp_path, Xy):
     assert type(found.best_estimator_.steps[0][1]) is type(found.best_params_["standardscaler"])
 
 
+@pytest.mark.filterwarnings("ignore::optuna.exceptions.ExperimentalWarning",
+                            "ignore:Heartbeat of storage:UserWarning")
+def test_a_trial_killed_before_its_heartbeat_thread_ran_is_still_failed(tmp_path):
+    # Optuna leaves a running trial without any heartbeat running for ever;
+    # the search's objective records the first heartbeat itself.
+    storage = optuna.storages.RDBStorage(f"sqlite:///{tmp_path / 'study.db'}",
+                                         heartbeat_interval=1, grace_period=1)
+    study = optuna.create_study(storage=storage)
+    study.ask()  # a trial whose worker died before any heartbeat
+    _first_heartbeat(study.ask())
+    time.sleep(2.2)  # SQLite's clock counts whole seconds: over 1 s on it, whatever the phase
+    optuna.storages.fail_stale_trials(study)
+    states = [t.state.name for t in study.get_trials()]
+    assert states == ["RUNNING", "FAIL"]
+
+
 def test_sqlite_study_resumes_after_sigkill(tmp_path, Xy):
     url = f"sqlite:///{tmp_path / 'study.db'}"
     worker = subprocess.Popen([sys.executable, str(WORKER), url, "resume", "8", "150"],
@@ -383,8 +399,11 @@ def test_sqlite_study_resumes_after_sigkill(tmp_path, Xy):
             study = optuna.load_study(study_name="resume", storage=url)
         except KeyError:
             continue
-        states = [t.state.name for t in study.get_trials()]
-        if states.count("COMPLETE") >= 2 and states[-1] == "RUNNING":
+        trials = study.get_trials()
+        states = [t.state.name for t in trials]
+        # a trial's worker attribute is written after its first heartbeat
+        if (states.count("COMPLETE") >= 2 and states[-1] == "RUNNING"
+                and "worker" in trials[-1].user_attrs):
             break
     else:
         worker.kill()
