@@ -28,6 +28,7 @@ What it takes from Optuna as is: samplers, pruners, storages (including the
 stale-trial heartbeat) and the study itself.
 """
 
+import importlib.util
 import os
 import socket
 import tempfile
@@ -250,6 +251,7 @@ def _open_storage(storage, heartbeat_interval, grace_period):
                                               grace_period=grace_period)
 
     try:
+        storage = _with_installed_driver(storage)
         if not storage.startswith("postgresql"):
             return rdb_storage()
         engine = sqlalchemy.create_engine(storage)
@@ -270,6 +272,22 @@ def _open_storage(storage, heartbeat_interval, grace_period):
             sqlalchemy.exc.NoSuchModuleError, ValueError) as err:
         raise ValueError(f"Could not open the Optuna storage {storage!r}: "
                          f"{str(err).splitlines()[0]}") from err
+
+
+def _with_installed_driver(url):
+    """``url`` with psycopg 3 named as its driver where a bare ``postgresql://`` would
+    otherwise look for psycopg2 and fail.
+
+    SQLAlchemy 2.0 reads ``postgresql://`` as psycopg2, 2.1 as psycopg 3 (the
+    driver ``skmlp[postgresql]`` installs); explicit drivers are kept.
+    """
+    import sqlalchemy
+
+    parsed = sqlalchemy.engine.make_url(url)
+    if (parsed.drivername == "postgresql" and importlib.util.find_spec("psycopg2") is None
+            and importlib.util.find_spec("psycopg") is not None):
+        return parsed.set(drivername="postgresql+psycopg").render_as_string(hide_password=False)
+    return url
 
 
 # -- one trial ----------------------------------------------------------------------------

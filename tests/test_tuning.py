@@ -1,5 +1,6 @@
 """OptunaSearchCV: search semantics, pruning, persistence and shared studies."""
 
+import importlib.util
 import os
 import signal
 import subprocess
@@ -21,7 +22,7 @@ from sklearn.preprocessing import RobustScaler, StandardScaler
 from sklearn.utils._param_validation import InvalidParameterError
 
 from skmlp import MLPAutoencoder, MLPClassifier, OptunaSearchCV
-from skmlp.tuning import _first_heartbeat, default_search_space
+from skmlp.tuning import _first_heartbeat, _with_installed_driver, default_search_space
 
 sys.path.insert(0, str(Path(__file__).parent))
 from search_worker import data, search  # noqa: E402
@@ -423,11 +424,27 @@ def test_sqlite_study_resumes_after_sigkill(tmp_path, Xy):
     assert not any(t.state.name == "RUNNING" for t in trials.values())
 
 
+@pytest.mark.parametrize("url, psycopg2_installed, expected", [
+    ("postgresql://me:pw@db:5432/optuna", False, "postgresql+psycopg://me:pw@db:5432/optuna"),
+    ("postgresql://me:pw@db:5432/optuna", True, "postgresql://me:pw@db:5432/optuna"),
+    ("postgresql+psycopg2://db/optuna", False, "postgresql+psycopg2://db/optuna"),
+    ("sqlite:///study.db", False, "sqlite:///study.db"),
+])
+def test_a_bare_postgresql_url_means_psycopg_3_where_psycopg2_is_missing(
+        monkeypatch, url, psycopg2_installed, expected):
+    # SQLAlchemy 2.0 reads a bare postgresql:// as psycopg2; skmlp[postgresql] installs psycopg 3
+    find_spec = importlib.util.find_spec
+    monkeypatch.setattr(importlib.util, "find_spec", lambda name: (
+        psycopg2_installed or None if name == "psycopg2" else find_spec(name)))
+    assert _with_installed_driver(url) == expected
+
+
 def _fresh_postgres_database():
     import sqlalchemy
 
     name = f"skmlp_{uuid.uuid4().hex[:12]}"
-    engine = sqlalchemy.create_engine(POSTGRES_URL, isolation_level="AUTOCOMMIT")
+    engine = sqlalchemy.create_engine(_with_installed_driver(POSTGRES_URL),
+                                      isolation_level="AUTOCOMMIT")
     with engine.connect() as connection:
         connection.execute(sqlalchemy.text(f"CREATE DATABASE {name}"))
     engine.dispose()
@@ -447,7 +464,8 @@ def test_postgresql_study_shared_by_two_workers_started_together(Xy):
     for worker in workers:
         _, err = worker.communicate(timeout=300)
         assert worker.returncode == 0, err.decode()[-2000:]
-    study = optuna.load_study(study_name="shared", storage=url)
+    # the workers got the URL as a user writes it; Optuna itself needs the driver named
+    study = optuna.load_study(study_name="shared", storage=_with_installed_driver(url))
     trials = study.get_trials()
     complete = [t for t in trials if t.state.name == "COMPLETE"]
     assert len(complete) == 8
