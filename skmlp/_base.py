@@ -441,6 +441,10 @@ class BaseMLP(BaseEstimator, metaclass=ABCMeta):
         ``one_pass`` trains a single epoch without a validation split, as
         ``partial_fit`` does; otherwise ``max_iter`` epochs.
         """
+        if one_pass and self.early_stopping:
+            raise ValueError("partial_fit does not support early_stopping=True (as in "
+                             "scikit-learn): each call trains one pass over the data it is "
+                             "given, with nothing held out. Use fit, or early_stopping=False.")
         if self.solver == "lbfgs" and np.any(np.asarray(self.dropout, dtype=float) > 0):
             raise ValueError(
                 f"solver='lbfgs' needs dropout=0 (got {self.dropout!r}): its line search "

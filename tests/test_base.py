@@ -409,6 +409,22 @@ def test_a_split_that_fails_says_why():
 
 
 @pytest.mark.parametrize("Estimator", [*ESTIMATORS, MLPAutoencoder])
+def test_partial_fit_refuses_early_stopping_before_and_after_fit(Estimator, data):
+    X, y = data
+    small = {"latent_dim": 2} if Estimator is MLPAutoencoder else {}
+    est = Estimator(early_stopping=True, max_iter=2, **small)
+    classes = {"classes": np.unique(y)} if Estimator is MLPClassifier else {}
+    with pytest.raises(ValueError, match="partial_fit does not support early_stopping=True"):
+        est.partial_fit(X, y, **classes)
+    assert not hasattr(est, "net_")
+    est.fit(X, y)
+    weights = [w.copy() for w in est.coefs_]
+    with pytest.raises(ValueError, match="partial_fit does not support early_stopping=True"):
+        est.partial_fit(X, y)
+    assert all(np.array_equal(a, b) for a, b in zip(weights, est.coefs_, strict=True))
+
+
+@pytest.mark.parametrize("Estimator", [*ESTIMATORS, MLPAutoencoder])
 def test_lbfgs_estimators_have_no_partial_fit(Estimator, data):
     X, y = data
     est = Estimator(solver="lbfgs", dropout=0.0)
