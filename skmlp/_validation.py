@@ -36,8 +36,9 @@ def _passes_unchanged(estimator, X):
 def check_features(estimator, X, y="no_validation", *, reset, **check_params):
     """``sklearn.utils.validation.validate_data`` for float features.
 
-    Keeps float32 input as float32 (no copy on the way to torch), converts
-    other numeric input to float64, and rejects NaN/inf and arrays of
+    Keeps float32 and float64 input as it is (float32 needs no copy on the
+    way to torch), converts other numeric input to float32, what the network
+    computes in, and rejects NaN/inf and arrays of
     strings, even of numbers (scikit-learn's ``dtype="numeric"``, which its
     MLP checks with too). When conversion fails because columns hold text
     or categories, the error names those columns and says how to encode
@@ -66,4 +67,4 @@ def check_features(estimator, X, y="no_validation", *, reset, **check_params):
 
 
 def _as_float(X):
-    return X if X.dtype in _FLOAT_DTYPES else X.astype(np.float64)
+    return X if X.dtype in _FLOAT_DTYPES else X.astype(np.float32)

@@ -663,7 +663,7 @@ def test_strings_are_rejected_as_scikit_learn_rejects_them(Estimator, data):
 
 
 @pytest.mark.parametrize("Estimator", ESTIMATORS)
-def test_integer_boolean_and_object_features_train_as_float64(Estimator, data):
+def test_integer_boolean_and_object_features_train_as_their_float_values(Estimator, data):
     X, y = data
     est = Estimator(max_iter=1, random_state=0)
     for as_input in (lambda X: X > 0, lambda X: (X > 0).astype(np.int8),
