@@ -586,6 +586,9 @@ class OptunaSearchCV(MetaEstimatorMixin, BaseEstimator):
     n_splits_ : int
         Number of cross-validation folds.
     refit_time_ : float
+    feature_names_in_ : ndarray of shape (n_features,)
+        Column names the refit best estimator saw, when ``X`` had string
+        column names (as ``GridSearchCV``).
 
     Examples
     --------
@@ -734,6 +737,8 @@ class OptunaSearchCV(MetaEstimatorMixin, BaseEstimator):
             self.best_estimator_ = clone(self.estimator).set_params(**self.best_params_)
             self.best_estimator_.fit(X, y, **fit_params)
             self.refit_time_ = time.perf_counter() - start
+            if hasattr(self.best_estimator_, "feature_names_in_"):
+                self.feature_names_in_ = self.best_estimator_.feature_names_in_
         return self
 
     def _set_results(self, refit_metric, n_splits):

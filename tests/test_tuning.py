@@ -16,7 +16,7 @@ import pandas as pd
 import pytest
 from optuna.distributions import CategoricalDistribution, FloatDistribution
 from sklearn.base import clone
-from sklearn.model_selection import GroupKFold, StratifiedKFold, cross_val_score
+from sklearn.model_selection import GridSearchCV, GroupKFold, StratifiedKFold, cross_val_score
 from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import RobustScaler, StandardScaler
 from sklearn.utils._param_validation import InvalidParameterError
@@ -123,6 +123,16 @@ def test_classifier_search_delegates_log_probabilities(Xy):
                                   found.best_estimator_.predict_log_proba(X))
     assert not hasattr(found, "score_samples")
     assert not hasattr(OptunaSearchCV(MLPClassifier(), {}), "n_features_in_")
+    assert not hasattr(found, "feature_names_in_")  # fitted on an array
+
+
+def test_search_on_a_data_frame_keeps_its_column_names_as_grid_search_does(Xy):
+    X, y = Xy
+    X = pd.DataFrame(X, columns=[f"f{i}" for i in range(X.shape[1])])
+    space = {"alpha": FloatDistribution(1e-5, 1.0, log=True)}
+    found = OptunaSearchCV(MLPClassifier(max_iter=2), space, n_trials=1, cv=2).fit(X, y)
+    grid = GridSearchCV(MLPClassifier(max_iter=2), {"alpha": [1e-4]}, cv=2).fit(X, y)
+    np.testing.assert_array_equal(found.feature_names_in_, grid.feature_names_in_)
 
 
 def _started_from_estimator(search):
