@@ -353,7 +353,7 @@ class _Objective:
     """Cross-validated score of one trial's parameters (picklable for workers)."""
 
     def __init__(self, estimator, space, X, y, splits, scorers, refit_metric, fit_params,
-                 error_score, n_trials, prune):
+                 error_score, n_trials, prune, train_scores=False):
         self.estimator = estimator
         self.space = space
         self.X, self.y = X, y
@@ -364,6 +364,7 @@ class _Objective:
         self.error_score = error_score
         self.n_trials = n_trials
         self.prune = prune
+        self.train_scores = train_scores
 
     def __call__(self, trial):
         _first_heartbeat(trial)
@@ -376,7 +377,7 @@ class _Objective:
             trial.study.stop()
             raise _SurplusTrial("the study already holds n_trials trials")
         params = _suggest(trial, self.space)
-        scores, fit_times, score_times = {}, [], []
+        scores, train_scores, fit_times, score_times = {}, {}, [], []
         for fold, (train, test) in enumerate(self.splits):
             model = clone(self.estimator).set_params(**params)
             # scikit-learn's own split for CV: y may be None (unsupervised)
@@ -407,9 +408,14 @@ class _Objective:
             for name, value in self._score(model, X_test, y_test).items():
                 scores.setdefault(name, []).append(float(value))
             score_times.append(time.perf_counter() - start)
+            if self.train_scores:
+                for name, value in self._score(model, X_train, y_train).items():
+                    train_scores.setdefault(name, []).append(float(value))
             if self.prune and 0 < fold < len(self.splits) - 1:
                 self._report_folds(trial, model, scores[self.refit_metric])
         trial.set_user_attr("split_scores", scores)
+        if self.train_scores:
+            trial.set_user_attr("split_train_scores", train_scores)
         trial.set_user_attr("fit_times", fit_times)
         trial.set_user_attr("score_times", score_times)
         return float(np.mean(scores[self.refit_metric]))
@@ -530,6 +536,11 @@ class OptunaSearchCV(MetaEstimatorMixin, BaseEstimator):
         Score of a trial whose fit raises; the trial is recorded as failed,
         with the reason in its ``fail_reason`` user attribute, and the search
         goes on. ``"raise"`` stops the search instead.
+    return_train_score : bool, default=False
+        Also score each fold's model on its training rows, as
+        ``GridSearchCV`` does (``split<k>_train_<metric>``,
+        ``mean_train_<metric>``, ``std_train_<metric>`` in ``cv_results_``),
+        to see over-fitting; it costs a prediction of the training rows.
     random_state : int or None, default=None
         Seeds the default TPE sampler (worker ``i`` uses ``random_state +
         i``).
@@ -614,6 +625,7 @@ class OptunaSearchCV(MetaEstimatorMixin, BaseEstimator):
         "scoring": [str, callable, list, tuple, dict, None],
         "refit": ["boolean", str],
         "error_score": [StrOptions({"raise"}), Real],
+        "return_train_score": ["boolean"],
         "random_state": [Interval(Integral, 0, None, closed="left"), None],
         "n_jobs": [Interval(Integral, None, -1, closed="right"),
                    Interval(Integral, 1, None, closed="left"), None],
@@ -627,7 +639,8 @@ class OptunaSearchCV(MetaEstimatorMixin, BaseEstimator):
     }
 
     def __init__(self, estimator, param_distributions, *, n_trials=20, timeout=None, cv=5,
-                 scoring=None, refit=True, error_score=np.nan, random_state=None, n_jobs=None,
+                 scoring=None, refit=True, error_score=np.nan, return_train_score=False,
+                 random_state=None, n_jobs=None,
                  storage=None, study_name=None, sampler=None, pruner=None,
                  start_from_estimator=True, enable_pruning=True, heartbeat_interval=10):
         self.estimator = estimator
@@ -638,6 +651,7 @@ class OptunaSearchCV(MetaEstimatorMixin, BaseEstimator):
         self.scoring = scoring
         self.refit = refit
         self.error_score = error_score
+        self.return_train_score = return_train_score
         self.random_state = random_state
         self.n_jobs = n_jobs
         self.storage = storage
@@ -696,7 +710,7 @@ class OptunaSearchCV(MetaEstimatorMixin, BaseEstimator):
         refit_metric = self._refit_metric(scorers)
         objective = _Objective(self.estimator, self.param_distributions, X, y, splits,
                                scorers, refit_metric, fit_params, self.error_score,
-                               self.n_trials, self.enable_pruning)
+                               self.n_trials, self.enable_pruning, self.return_train_score)
         grace = 2 * self.heartbeat_interval
         n_jobs = effective_n_jobs(self.n_jobs)
         with tempfile.TemporaryDirectory() as tmp:
@@ -768,16 +782,27 @@ class OptunaSearchCV(MetaEstimatorMixin, BaseEstimator):
             results[f"mean_{kind}_time"] = np.array([np.mean(v) for v in times])
             results[f"std_{kind}_time"] = np.array([np.std(v) for v in times])
         fallback = {"FAIL": self.error_score, "PRUNED": np.nan}
-        for metric in metrics:
-            splits = np.array([
-                t.user_attrs["split_scores"][metric] if t.state.name == "COMPLETE"
+
+        def per_split(attr, metric):
+            # NaN for a complete trial without them: a resumed study's earlier
+            # trials may have run without return_train_score
+            return np.array([
+                t.user_attrs[attr][metric]
+                if t.state.name == "COMPLETE" and attr in t.user_attrs
                 else [fallback.get(t.state.name, np.nan)] * n_splits for t in trials],
                 dtype=float)
-            for k in range(n_splits):
-                results[f"split{k}_test_{metric}"] = splits[:, k]
-            mean = splits.mean(axis=1)
-            results[f"mean_test_{metric}"] = mean
-            results[f"std_test_{metric}"] = splits.std(axis=1)
+
+        kinds = {"test": "split_scores"}
+        if self.return_train_score:
+            kinds["train"] = "split_train_scores"
+        for metric in metrics:
+            for kind, attr in kinds.items():
+                splits = per_split(attr, metric)
+                for k in range(n_splits):
+                    results[f"split{k}_{kind}_{metric}"] = splits[:, k]
+                results[f"mean_{kind}_{metric}"] = splits.mean(axis=1)
+                results[f"std_{kind}_{metric}"] = splits.std(axis=1)
+            mean = results[f"mean_test_{metric}"]
             order = np.argsort(-np.nan_to_num(mean, nan=-np.inf), kind="stable")
             rank = np.empty(len(mean), dtype=np.int32)
             rank[order] = np.arange(1, len(mean) + 1)

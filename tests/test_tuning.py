@@ -74,6 +74,25 @@ def test_cv_results_have_grid_search_format_with_several_metrics(Xy):
         OptunaSearchCV(MLPClassifier(), {}, scoring=["accuracy", "f1_macro"]).fit(X, y)
 
 
+@pytest.mark.parametrize("scoring", [None, ["accuracy", "f1_macro"]])
+def test_train_scores_are_grid_searchs_on_the_same_folds(Xy, scoring):
+    X, y = Xy
+    refit = "f1_macro" if scoring else True
+    estimator, cv = MLPClassifier(max_iter=5, random_state=0), StratifiedKFold(2)
+    found = OptunaSearchCV(estimator, {"alpha": CategoricalDistribution([1e-3])}, n_trials=1,
+                           cv=cv, scoring=scoring, refit=refit, return_train_score=True,
+                           ).fit(X, y)
+    grid = GridSearchCV(estimator, {"alpha": [1e-3]}, cv=cv, scoring=scoring, refit=refit,
+                        return_train_score=True).fit(X, y)
+    train_columns = [key for key in grid.cv_results_ if "_train_" in key]
+    assert len(train_columns) == (4 if scoring is None else 8)
+    for key in train_columns:
+        np.testing.assert_allclose(found.cv_results_[key], grid.cv_results_[key], err_msg=key)
+    without = OptunaSearchCV(estimator, {"alpha": CategoricalDistribution([1e-3])},
+                             n_trials=1, cv=cv).fit(X, y)
+    assert not [key for key in without.cv_results_ if "_train_" in key]
+
+
 def test_seeded_search_is_reproducible(Xy):
     X, y = Xy
     space = default_search_space(MLPClassifier())
