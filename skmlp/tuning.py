@@ -808,7 +808,9 @@ class OptunaSearchCV(MetaEstimatorMixin, BaseEstimator):
             rank[order] = np.arange(1, len(mean) + 1)
             results[f"rank_test_{metric}"] = rank
         self.cv_results_ = results
-        best = self.study_.best_trial
+        # from the same snapshot as the table: in a shared study another worker's
+        # trial may finish (and become the study's best) after it was taken
+        best = max(complete, key=lambda trial: trial.value)
         self.best_index_ = int(np.flatnonzero(results["trial_number"] == best.number)[0])
         self.best_params_ = results["params"][self.best_index_]
         self.best_score_ = float(np.mean(best.user_attrs["split_scores"][refit_metric]))

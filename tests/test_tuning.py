@@ -93,6 +93,22 @@ def test_train_scores_are_grid_searchs_on_the_same_folds(Xy, scoring):
     assert not [key for key in without.cv_results_ if "_train_" in key]
 
 
+def test_results_come_from_one_snapshot_of_a_shared_study(Xy, monkeypatch):
+    # a worker of a shared study collects its results while another worker's
+    # trial may still finish, and become the study's best, in the meantime
+    X, y = Xy
+    found = OptunaSearchCV(MLPClassifier(max_iter=3, random_state=0),
+                           {"alpha": FloatDistribution(1e-5, 1.0, log=True)}, n_trials=3,
+                           cv=2, random_state=0).fit(X, y)
+    late = found.study_.best_trial
+    snapshot = [t for t in found.study_.get_trials() if t.number != late.number]
+    monkeypatch.setattr(found.study_, "get_trials", lambda **kwargs: snapshot)
+    found._set_results("score", found.n_splits_)
+    assert late.number not in found.cv_results_["trial_number"]
+    assert found.best_score_ == max(t.value for t in snapshot)
+    assert found.cv_results_["rank_test_score"][found.best_index_] == 1
+
+
 def test_seeded_search_is_reproducible(Xy):
     X, y = Xy
     space = default_search_space(MLPClassifier())
