@@ -680,6 +680,9 @@ class OptunaSearchCV(MetaEstimatorMixin, BaseEstimator):
         if not isinstance(self.refit, str):
             raise ValueError("With several metrics in scoring, refit must name the one to "
                              "optimise, e.g. refit='f1_macro'.")
+        if self.refit not in self.scoring:
+            raise ValueError(f"refit={self.refit!r} is not one of the metrics in scoring: "
+                             f"{sorted(self.scoring)}.")
         return self.refit
 
     def fit(self, X, y=None, *, groups=None, **fit_params):

@@ -72,6 +72,10 @@ def test_cv_results_have_grid_search_format_with_several_metrics(Xy):
     assert found.best_score_ == table["mean_test_f1_macro"].max()
     with pytest.raises(ValueError, match="refit must name"):
         OptunaSearchCV(MLPClassifier(), {}, scoring=["accuracy", "f1_macro"]).fit(X, y)
+    with pytest.raises(ValueError, match=r"refit='f1' is not one of .*\['accuracy', 'f1_macro'\]"):
+        OptunaSearchCV(MLPClassifier(), {}, scoring={"f1_macro": "f1_macro",
+                                                     "accuracy": "accuracy"},
+                       refit="f1").fit(X, y)
 
 
 @pytest.mark.parametrize("scoring", [None, ["accuracy", "f1_macro"]])
