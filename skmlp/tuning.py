@@ -447,11 +447,12 @@ def _finished_count(study):
     return len(study.get_trials(deepcopy=False, states=_FINISHED))
 
 
-def _optimize(study, objective, n_trials, timeout):
+def _optimize(study, objective, n_trials, timeout, verbose):
     """Run trials until the study holds ``n_trials`` finished ones (or time runs out).
 
     Failed trials do not count; after ``n_trials`` failures in a row this
-    worker gives up rather than loop for ever.
+    worker gives up rather than loop for ever. With ``verbose``, Optuna logs
+    every trial.
     """
     failures = 0
 
@@ -464,9 +465,9 @@ def _optimize(study, objective, n_trials, timeout):
     if _finished_count(study) >= n_trials:
         return
     verbosity = optuna.logging.get_verbosity()
-    # Optuna logs each caught exception as a warning; failed fits already
-    # raise FitFailedWarning, and surplus trials are bookkeeping.
-    optuna.logging.set_verbosity(optuna.logging.ERROR)
+    # Unless verbose, quiet: Optuna logs each caught exception as a warning,
+    # failed fits already raise FitFailedWarning, surplus trials are bookkeeping.
+    optuna.logging.set_verbosity(optuna.logging.INFO if verbose else optuna.logging.ERROR)
     try:
         study.optimize(objective, timeout=timeout, callbacks=[stop_when_done],
                        catch=(_TrialFailed, _SurplusTrial))
@@ -475,12 +476,12 @@ def _optimize(study, objective, n_trials, timeout):
 
 
 def _worker(storage, study_name, sampler, pruner, objective, n_trials, timeout,
-            heartbeat_interval, grace_period):
+            heartbeat_interval, grace_period, verbose):
     """One worker process: open the shared study and work on it."""
     storage = _open_storage(storage, heartbeat_interval, grace_period)
     study = optuna.load_study(study_name=study_name, storage=storage, sampler=sampler,
                               pruner=pruner)
-    _optimize(study, objective, n_trials, timeout)
+    _optimize(study, objective, n_trials, timeout, verbose)
 
 
 # -- the search estimator ----------------------------------------------------------------
@@ -574,6 +575,9 @@ class OptunaSearchCV(MetaEstimatorMixin, BaseEstimator):
         Seconds between a running trial's heartbeats in an RDB storage; a
         trial silent for ``2 * heartbeat_interval`` seconds (its worker
         died) is marked failed.
+    verbose : int, default=0
+        0 is quiet; 1 or more lets Optuna log every trial (its value and
+        parameters, or why it was pruned or failed) to stderr.
 
     Attributes
     ----------
@@ -636,13 +640,15 @@ class OptunaSearchCV(MetaEstimatorMixin, BaseEstimator):
         "start_from_estimator": ["boolean"],
         "enable_pruning": ["boolean"],
         "heartbeat_interval": [Interval(Integral, 1, None, closed="left")],
+        "verbose": ["verbose"],
     }
 
     def __init__(self, estimator, param_distributions, *, n_trials=20, timeout=None, cv=5,
                  scoring=None, refit=True, error_score=np.nan, return_train_score=False,
                  random_state=None, n_jobs=None,
                  storage=None, study_name=None, sampler=None, pruner=None,
-                 start_from_estimator=True, enable_pruning=True, heartbeat_interval=10):
+                 start_from_estimator=True, enable_pruning=True, heartbeat_interval=10,
+                 verbose=0):
         self.estimator = estimator
         self.param_distributions = param_distributions
         self.n_trials = n_trials
@@ -661,6 +667,7 @@ class OptunaSearchCV(MetaEstimatorMixin, BaseEstimator):
         self.start_from_estimator = start_from_estimator
         self.enable_pruning = enable_pruning
         self.heartbeat_interval = heartbeat_interval
+        self.verbose = verbose
 
     def _sampler(self, worker=0):
         if self.sampler is not None:
@@ -733,13 +740,13 @@ class OptunaSearchCV(MetaEstimatorMixin, BaseEstimator):
                     # shared study empty at the same moment
                     self.study_.enqueue_trial(start, skip_if_exists=True)
             if n_jobs == 1:
-                _optimize(self.study_, objective, self.n_trials, self.timeout)
+                _optimize(self.study_, objective, self.n_trials, self.timeout, self.verbose)
             else:
                 worker_storage = storage if isinstance(storage, str) else opened
                 Parallel(n_jobs=n_jobs, backend="loky")(
                     delayed(_worker)(worker_storage, study_name, self._sampler(i),
                                      self._pruner(), objective, self.n_trials, self.timeout,
-                                     self.heartbeat_interval, grace)
+                                     self.heartbeat_interval, grace, self.verbose)
                     for i in range(n_jobs))
             if self.storage is None and n_jobs > 1:
                 # keep the study readable once the temporary journal is gone

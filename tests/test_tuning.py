@@ -1,6 +1,7 @@
 """OptunaSearchCV: search semantics, pruning, persistence and shared studies."""
 
 import importlib.util
+import logging
 import os
 import signal
 import subprocess
@@ -111,6 +112,21 @@ def test_results_come_from_one_snapshot_of_a_shared_study(Xy, monkeypatch):
     assert late.number not in found.cv_results_["trial_number"]
     assert found.best_score_ == max(t.value for t in snapshot)
     assert found.cv_results_["rank_test_score"][found.best_index_] == 1
+
+
+@pytest.mark.parametrize("verbose", [0, 1])
+def test_verbose_search_logs_every_trial(Xy, verbose):
+    records = []
+    handler = logging.Handler()
+    handler.emit = records.append
+    logging.getLogger("optuna").addHandler(handler)
+    try:
+        OptunaSearchCV(MLPClassifier(max_iter=2), {"alpha": FloatDistribution(1e-5, 1.0)},
+                       n_trials=2, cv=2, verbose=verbose).fit(*Xy)
+    finally:
+        logging.getLogger("optuna").removeHandler(handler)
+    finished = [r for r in records if "finished with value" in r.getMessage()]
+    assert len(finished) == (2 if verbose else 0)
 
 
 def test_seeded_search_is_reproducible(Xy):
