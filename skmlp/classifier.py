@@ -130,10 +130,18 @@ class MLPClassifier(ClassifierMixin, BaseMLP):
                                     else "logistic")
         if self._label_binarizer.y_type_ != "multilabel-indicator" and (
                 not reset or classes is not None):
-            unseen = np.setdiff1d(np.unique(y), self.classes_)
+            labels = np.unique(y)
+            unseen = np.setdiff1d(labels, self.classes_)
             if unseen.size:
                 raise ValueError(f"y has labels {unseen.tolist()} that are not in "
                                  f"classes_ {self.classes_.tolist()}.")
+            if classes is None and not np.array_equal(labels, self.classes_):
+                # a warm-start fit (partial_fit always names the classes here), which
+                # scikit-learn allows on the same classes only
+                raise ValueError(
+                    f"warm_start=True goes on fitting the same classes, but y has "
+                    f"{labels.tolist()} where the previous fit had {self.classes_.tolist()}. "
+                    "Use partial_fit to train on some of the classes.")
         indicator = self._label_binarizer.transform(y)
         if self.out_activation_ == "softmax":
             self.n_outputs_ = len(self.classes_)
@@ -195,7 +203,8 @@ class MLPClassifier(ClassifierMixin, BaseMLP):
             raise ValueError(f"classes={classes!r} is not the same as on the first call to "
                              f"partial_fit, which set classes_={self.classes_!r}.")
         return self._fit(X, y, sample_weight, incremental=not first_call, one_pass=True,
-                         classes=classes)
+                         classes=self.classes_ if classes is None and not first_call
+                         else classes)
 
     # -- predicting ----------------------------------------------------------------
 

@@ -144,6 +144,20 @@ def test_partial_fit_needs_classes_and_rejects_unseen_labels(blobs):
     assert clf.n_iter_ == 3
 
 
+def test_warm_start_goes_on_with_the_same_classes_only(blobs):
+    # as scikit-learn: a warm-started fit needs every class of the first fit
+    X, y = blobs
+    clf = MLPClassifier(warm_start=True, max_iter=2, random_state=0).fit(X, y)
+    clf.fit(X[::-1], y[::-1])
+    assert clf.n_iter_ == 4
+    with pytest.raises(ValueError, match=r"y has \[0, 1\] where the previous fit had "
+                                         r"\[0, 1, 2\]. Use partial_fit"):
+        clf.fit(X[y < 2], y[y < 2])
+    assert clf.n_iter_ == 4
+    clf.partial_fit(X[y < 2], y[y < 2])  # partial_fit takes some of the classes
+    assert clf.n_iter_ == 5
+
+
 def test_partial_fit_improves_the_loss(blobs):
     X, y = blobs
     clf = MLPClassifier(random_state=0)
