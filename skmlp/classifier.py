@@ -119,6 +119,10 @@ class MLPClassifier(ClassifierMixin, BaseMLP):
         if y.ndim == 2 and y.shape[1] == 1:
             y = column_or_1d(y, warn=True)
         check_classification_targets(y)
+        if not reset and classes is not None and not np.array_equal(unique_labels(classes),
+                                                                    self.classes_):
+            raise ValueError(f"classes={classes!r} is not the same as on the first call to "
+                             f"partial_fit, which set classes_={self.classes_!r}.")
         if reset:
             self._label_binarizer = LabelBinarizer().fit(y if classes is None else classes)
             self.classes_ = self._label_binarizer.classes_
@@ -136,8 +140,7 @@ class MLPClassifier(ClassifierMixin, BaseMLP):
                 raise ValueError(f"y has labels {unseen.tolist()} that are not in "
                                  f"classes_ {self.classes_.tolist()}.")
             if classes is None and not np.array_equal(labels, self.classes_):
-                # a warm-start fit (partial_fit always names the classes here), which
-                # scikit-learn allows on the same classes only
+                # a warm-started fit, which scikit-learn allows on the same classes only
                 raise ValueError(
                     f"warm_start=True goes on fitting the same classes, but y has "
                     f"{labels.tolist()} where the previous fit had {self.classes_.tolist()}. "
@@ -198,10 +201,7 @@ class MLPClassifier(ClassifierMixin, BaseMLP):
         first_call = not hasattr(self, "net_")
         if first_call and classes is None and type_of_target(y) != "multilabel-indicator":
             raise ValueError("classes must be passed on the first call to partial_fit.")
-        if not first_call and classes is not None and not np.array_equal(
-                unique_labels(classes), self.classes_):
-            raise ValueError(f"classes={classes!r} is not the same as on the first call to "
-                             f"partial_fit, which set classes_={self.classes_!r}.")
+        # later calls always name the classes, which tells them from a warm-started fit
         return self._fit(X, y, sample_weight, incremental=not first_call, one_pass=True,
                          classes=self.classes_ if classes is None and not first_call
                          else classes)

@@ -353,7 +353,7 @@ class _Objective:
     """Cross-validated score of one trial's parameters (picklable for workers)."""
 
     def __init__(self, estimator, space, X, y, splits, scorers, refit_metric, fit_params,
-                 error_score, n_trials, prune, train_scores=False):
+                 error_score, n_trials, prune, train_scores):
         self.estimator = estimator
         self.space = space
         self.X, self.y = X, y
