@@ -121,6 +121,26 @@ def test_unpickled_model_trains_on_exactly_as_the_original(Estimator, params, da
         torch.testing.assert_close(_weights(restored)[name], value, rtol=0, atol=0)
 
 
+
+@pytest.mark.parametrize("Estimator, method", [
+    (MLPClassifier, "predict_proba"), (MLPClassifier, "decision_function"),
+    (MLPRegressor, "predict"), (MLPAutoencoder, "score_samples"), (MLPAutoencoder, "transform"),
+])
+def test_a_row_gets_the_same_output_alone_as_in_a_batch_to_float32_precision(
+        Estimator, method, data):
+    # scikit-learn's check_methods_subset_invariance asks for float64's 1e-7
+    # (waived in test_common): a float32 product of one row and of many sums in
+    # different orders
+    X, y = data
+    params = {"latent_dim": 2} if Estimator is MLPAutoencoder else {}
+    est = Estimator(hidden_layer_sizes=(64, 64), batch_norm=True, max_iter=5,
+                    random_state=0, **params).fit(X, y)
+    whole = getattr(est, method)(X)
+    rows = np.concatenate([getattr(est, method)(X[[i]]) for i in range(len(X))])
+    subset = getattr(est, method)(X[::3])
+    np.testing.assert_allclose(rows, whole, rtol=1e-5, atol=1e-6)
+    np.testing.assert_allclose(subset, whole[::3], rtol=1e-5, atol=1e-6)
+
 # -- architecture and training options ------------------------------------------
 
 @pytest.mark.parametrize("activation", sorted(ACTIVATIONS))
