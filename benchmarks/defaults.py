@@ -4,13 +4,18 @@ Defaults must be right in general, not for the bundled data alone.
 
 ``classification`` (``MLPClassifier``): the four bundled classification
 tasks, four small data sets that ship with scikit-learn (digits, breast
-cancer, wine, iris) and two synthetic ones (five noisy classes; three
-imbalanced classes); macro-F1 over 5 stratified folds.
+cancer, wine, iris) and seven synthetic ones (five noisy classes; three
+imbalanced classes; thirty classes; 500 columns of which 30 are
+informative; and three smooth low-dimensional boundaries: two moons,
+Hastie's sphere in ten dimensions, nested Gaussian quantiles); macro-F1
+over 5 stratified folds.
 
 ``regression`` (``MLPRegressor``): diabetes (scikit-learn), digits' value as
-a target, Friedman's three problems and a noisy linear one (synthetic), the
-bundled NYSE close and the torque of the bundled maintenance data from its
-temperatures, speed and tool wear; R² over 5 shuffled folds.
+a target, Friedman's three problems, a noisy linear one, three linear
+targets at once and scikit-learn's sparse uncorrelated problem
+(synthetic), the bundled NYSE close and the torque of the bundled
+maintenance data from its temperatures, speed and tool wear; R² over 5
+shuffled folds.
 
 Each candidate gets the same preprocessing (the task's, else
 ``StandardScaler``) and the same folds; the two worker processes run one fit
@@ -69,8 +74,19 @@ def _classification_data_sets():
             ("synthetic_5_classes", dict(n_features=20, n_informative=10, n_classes=5,
                                          flip_y=0.05, class_sep=0.8, random_state=1)),
             ("synthetic_imbalanced", dict(n_features=30, n_informative=8, n_classes=3,
-                                          weights=[0.8, 0.15, 0.05], random_state=2))]:
-        X, y = datasets.make_classification(4000, **params)
+                                          weights=[0.8, 0.15, 0.05], random_state=2)),
+            ("synthetic_30_classes", dict(n_features=40, n_informative=20, n_classes=30,
+                                          n_clusters_per_class=1, random_state=3)),
+            ("synthetic_wide", dict(n_samples=1000, n_features=500, n_informative=30,
+                                    n_classes=4, random_state=4))]:
+        X, y = datasets.make_classification(**{"n_samples": 4000, **params})
+        sets[name] = (StandardScaler, pd.DataFrame(X), pd.Series(y))
+    # smooth low-dimensional boundaries, where a small network is enough
+    for name, (X, y) in [
+            ("moons", datasets.make_moons(3000, noise=0.3, random_state=5)),
+            ("hastie_10_2", datasets.make_hastie_10_2(4000, random_state=6)),
+            ("gaussian_quantiles", datasets.make_gaussian_quantiles(
+                n_samples=3000, n_features=6, n_classes=4, random_state=7))]:
         sets[name] = (StandardScaler, pd.DataFrame(X), pd.Series(y))
     return sets
 
@@ -87,6 +103,10 @@ def _regression_data_sets():
         sets[name] = (StandardScaler, pd.DataFrame(X), pd.Series(y))
     X, y = datasets.make_regression(2000, 20, n_informative=10, noise=10, random_state=0)
     sets["linear"] = (StandardScaler, pd.DataFrame(X), pd.Series(y))
+    X, y = datasets.make_regression(2000, 10, n_targets=3, noise=5, random_state=1)
+    sets["linear_3_targets"] = (StandardScaler, pd.DataFrame(X), pd.DataFrame(y))
+    X, y = datasets.make_sparse_uncorrelated(3000, 10, random_state=2)
+    sets["sparse_uncorrelated"] = (StandardScaler, pd.DataFrame(X), pd.Series(y))
     task = TASKS["nyse_close"]
     X, y = task.load()
     sets["nyse_close"] = (task.preprocessor, X, y)

@@ -153,8 +153,8 @@ class MLPClassifier(ClassifierMixin, BaseMLP):
         return indicator.astype(np.float32)
 
     def _module_params(self, n_features, sizes):
-        # scikit-learn's initialisation: on the ten data sets of
-        # benchmarks/defaults.py it scored a higher macro-F1 than torch's on
+        # scikit-learn's initialisation: on the ten data sets
+        # benchmarks/defaults.py had then, it scored a higher macro-F1 than torch's on
         # every one (by 0.0003 to 0.012, one seed). The regressor and the
         # autoencoder keep torch's, which fitted them better (R² on digits as
         # regression 0.89 vs 0.83, mean of three seeds; see CHANGELOG).

@@ -49,7 +49,7 @@ class MLPRegressor(RegressorMixin, BaseMLP):
     the original units; ``y`` may have several columns. The network and
     schedule are scikit-learn's: the classifier's wider,
     dropout-regularised, cosine-scheduled defaults did not fit regression
-    better on eight data sets (``python -m benchmarks.defaults --kind
+    better on ten data sets (``python -m benchmarks.defaults --kind
     regression``; README).
 
     Parameters
