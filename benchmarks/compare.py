@@ -92,8 +92,8 @@ def run_comparison(args, folder):
 
 
 def _warm_up_torch():
-    """Pay torch's one-off costs (its first optimizer imports the compiler stack,
-    about 1.5 s) before timing, so that they are not billed to the first fold."""
+    """Pay torch's one-off costs (its first kernels and allocations, about
+    0.05 s) before timing, so that they are not billed to the first fold."""
     from sklearn.datasets import make_classification
 
     import skmlp

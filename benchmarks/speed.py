@@ -187,8 +187,9 @@ def peak_memory_mb(name, X, y, hidden, epochs):
 
 
 def warm_up(name):
-    """One tiny fit, so that one-off costs (torch importing its compiler stack
-    on the first optimizer, lazy kernels) are not billed to the first size."""
+    """One tiny fit, so that one-off costs (lazy kernels; for plain skorch and
+    the minimal loop, torch's optimizers importing its compiler) are not
+    billed to the first size."""
     X, y = make_data(400, seed=2)
     time_fit(name, X, y, (8,), 1)
 

@@ -21,7 +21,7 @@ from torch.optim import lr_scheduler
 from ._data import TensorData, as_tensor, storage_device
 from ._losses import WeightedLoss, combined_sample_weight
 from ._net import TabularNet
-from ._optim import Adam
+from ._optim import LBFGS, SGD, Adam, AdamW, RMSprop
 from ._runtime import resolve_device, seeded, thread_budget
 from ._validation import check_features
 from .callbacks import (
@@ -33,13 +33,7 @@ from .callbacks import (
 )
 from .modules import ACTIVATIONS, MLP
 
-_SOLVERS = {
-    "adam": Adam,
-    "adamw": torch.optim.AdamW,
-    "sgd": torch.optim.SGD,
-    "rmsprop": torch.optim.RMSprop,
-    "lbfgs": torch.optim.LBFGS,
-}
+_SOLVERS = {"adam": Adam, "adamw": AdamW, "sgd": SGD, "rmsprop": RMSprop, "lbfgs": LBFGS}
 #: L-BFGS's memory of past updates: scipy's default (scikit-learn's solver)
 _LBFGS_HISTORY = 10
 #: Objective evaluations an L-BFGS line search may make (torch's default)

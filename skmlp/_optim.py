@@ -1,11 +1,58 @@
-"""Adam with torch's fused kernel and less Python around each step."""
+"""torch's optimizers for eager training: no compiler import, and a leaner fused Adam."""
+
+import inspect
 
 import torch
 
 _OPTIONS_OFF = ("amsgrad", "maximize", "capturable", "differentiable")
 
 
-class Adam(torch.optim.Adam):
+class _Eager:
+    """Mixin: a torch optimizer's methods without their ``torch._dynamo`` wrappers.
+
+    torch wraps ``add_param_group``, ``zero_grad``, ``state_dict`` and
+    ``load_state_dict`` so that ``torch.compile`` leaves them alone, and every
+    optimizer's ``step`` so that compiled graphs break around it. Each
+    wrapper imports ``torch._dynamo`` on its first call, which takes about
+    1.3 s: the first fit of every process (every joblib or search worker
+    too) paid it, more than a whole fit of a small data set. skmlp trains
+    eagerly and never compiles its optimizers, so these classes call the
+    wrapped functions directly; ``step`` keeps the one thing its wrapper
+    does outside a compiler, running without autograd unless the optimizer
+    is ``differentiable``.
+    """
+
+    add_param_group = inspect.unwrap(torch.optim.Optimizer.add_param_group)
+    zero_grad = inspect.unwrap(torch.optim.Optimizer.zero_grad)
+    state_dict = inspect.unwrap(torch.optim.Optimizer.state_dict)
+    load_state_dict = inspect.unwrap(torch.optim.Optimizer.load_state_dict)
+
+    def step(self, closure=None):
+        """One update of the torch optimizer this class extends."""
+        # unwrapped at each call: torch may since have wrapped its class's
+        # step with its hook dispatcher, which our own class's step runs in
+        torch_step = inspect.unwrap(super().step.__func__)
+        with torch.set_grad_enabled(self.defaults.get("differentiable", False)):
+            return torch_step(self, closure)
+
+
+class AdamW(_Eager, torch.optim.AdamW):
+    """:class:`torch.optim.AdamW` without the compiler import (see ``_Eager``)."""
+
+
+class SGD(_Eager, torch.optim.SGD):
+    """:class:`torch.optim.SGD` without the compiler import (see ``_Eager``)."""
+
+
+class RMSprop(_Eager, torch.optim.RMSprop):
+    """:class:`torch.optim.RMSprop` without the compiler import (see ``_Eager``)."""
+
+
+class LBFGS(_Eager, torch.optim.LBFGS):
+    """:class:`torch.optim.LBFGS` without the compiler import (see ``_Eager``)."""
+
+
+class Adam(_Eager, torch.optim.Adam):
     """:class:`torch.optim.Adam` whose fused steps skip the per-call bookkeeping.
 
     With ``fused=True``, torch's ``Adam.step`` takes about 42 µs for a
@@ -40,8 +87,7 @@ class Adam(torch.optim.Adam):
         """One update; see :meth:`torch.optim.Adam.step`."""
         tensors = None if closure is not None else self._kernel_tensors()
         if tensors is None:
-            # this step is already inside torch's hook dispatcher: run torch's step bare
-            return _without_hooks(torch.optim.Adam.step)(self, closure)
+            return super().step(closure)
         params, grads, exp_avgs, exp_avg_sqs, steps = tensors
         group = self.param_groups[0]
         beta1, beta2 = group["betas"]
@@ -70,8 +116,3 @@ class Adam(torch.optim.Adam):
             return None
         return (params, [p.grad for p in params], [s["exp_avg"] for s in states],
                 [s["exp_avg_sq"] for s in states], [s["step"] for s in states])
-
-
-def _without_hooks(step):
-    """An optimizer's ``step`` without the hook dispatcher torch wraps it in on first use."""
-    return step.__wrapped__ if getattr(step, "hooked", False) else step

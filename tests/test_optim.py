@@ -1,9 +1,12 @@
-"""skmlp's Adam: torch's fused update with less Python around it."""
+"""skmlp's optimizers: torch's updates, without the compiler import, and a leaner fused Adam."""
+
+import subprocess
+import sys
 
 import pytest
 import torch
 
-from skmlp._optim import Adam
+from skmlp._optim import LBFGS, SGD, Adam, AdamW, RMSprop
 
 
 def _parameters(seed=0):
@@ -36,6 +39,67 @@ def test_updates_are_bit_identical_to_torch_adam(options):
     theirs, _ = _train(torch.optim.Adam, **options)
     for mine, reference in zip(ours, theirs, strict=True):
         torch.testing.assert_close(mine, reference, rtol=0, atol=0)
+
+
+@pytest.mark.parametrize("ours, theirs, options", [
+    (AdamW, torch.optim.AdamW, dict(lr=1e-2, weight_decay=0.1, fused=True)),
+    (SGD, torch.optim.SGD, dict(lr=1e-2, momentum=0.9, nesterov=True, fused=True)),
+    (RMSprop, torch.optim.RMSprop, dict(lr=1e-3, momentum=0.9)),
+])
+def test_other_solvers_update_bit_identically_to_torchs(ours, theirs, options):
+    for mine, reference in zip(_train(ours, **options)[0], _train(theirs, **options)[0],
+                               strict=True):
+        torch.testing.assert_close(mine, reference, rtol=0, atol=0)
+
+
+def test_lbfgs_steps_bit_identically_to_torchs():
+    # its in-place updates of leaf parameters would fail if the step ran with autograd on
+    def run(optimizer_class):
+        params = _parameters()
+        optimizer = optimizer_class(params, lr=1.0, max_iter=3, line_search_fn="strong_wolfe")
+
+        def closure():
+            optimizer.zero_grad()
+            loss = sum((param ** 2 * torch.arange(param.numel()).view(param.shape)).sum()
+                       for param in params)
+            loss.backward()
+            return loss
+
+        for _ in range(3):
+            optimizer.step(closure)
+        return [param.detach() for param in params], optimizer.state_dict()
+
+    ours, our_state = run(LBFGS)
+    theirs, their_state = run(torch.optim.LBFGS)
+    for mine, reference in zip(ours, theirs, strict=True):
+        torch.testing.assert_close(mine, reference, rtol=0, atol=0)
+    assert our_state["state"][0]["n_iter"] == their_state["state"][0]["n_iter"] > 1
+
+
+def test_training_never_imports_torchs_compiler():
+    # torch._dynamo takes over a second to import; the first fit of a process
+    # (each search or joblib worker's) used to pay it
+    code = """
+import pickle, sys, warnings
+import numpy as np
+from skmlp import MLPAutoencoder, MLPClassifier, MLPRegressor
+warnings.simplefilter("ignore")
+X = np.random.default_rng(0).normal(size=(60, 4))
+y = (X[:, 0] > 0).astype(int)
+for solver in ("adam", "adamw", "sgd", "rmsprop", "lbfgs"):
+    for schedule in ("constant", "cosine", "plateau"):
+        params = dict(solver=solver, learning_rate=schedule, max_iter=2, dropout=0.0)
+        for estimator in (MLPClassifier(batch_norm=True, early_stopping=True, **params),
+                          MLPRegressor(activation="gelu", loss="huber", **params),
+                          MLPAutoencoder(latent_dim=2, **params)):
+            restored = pickle.loads(pickle.dumps(estimator.fit(X, y)))
+            if solver != "lbfgs" and not restored.early_stopping:
+                restored.partial_fit(X, y)
+print(sorted(name for name in sys.modules if name.startswith("torch._dynamo")))
+"""
+    run = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                         check=True)
+    assert run.stdout.strip() == "[]"
 
 
 def test_lean_step_is_taken_once_the_state_exists():
