@@ -48,7 +48,7 @@ class MLPClassifier(ClassifierMixin, BaseMLP):
     indicator ``y``) problems; labels of any type come back from
     ``predict`` as given.
 
-    Three defaults differ from scikit-learn's, chosen on a study of ten
+    Three defaults differ from scikit-learn's, chosen on a study of fifteen
     data sets (``python -m benchmarks.defaults``; README): two hidden layers
     of 128 units instead of one of 100, ``dropout=0.3`` and a cosine
     learning-rate schedule. ``MLPClassifier(hidden_layer_sizes=(100,), dropout=0.0,
