@@ -120,7 +120,6 @@ def test_unpickled_model_trains_on_exactly_as_the_original(Estimator, params, da
         torch.testing.assert_close(_weights(restored)[name], value, rtol=0, atol=0)
 
 
-
 @pytest.mark.parametrize("Estimator, method", [
     (MLPClassifier, "predict_proba"), (MLPClassifier, "decision_function"),
     (MLPRegressor, "predict"), (MLPAutoencoder, "score_samples"), (MLPAutoencoder, "transform"),
@@ -139,6 +138,7 @@ def test_a_row_gets_the_same_output_alone_as_in_a_batch_to_float32_precision(
     subset = getattr(est, method)(X[::3])
     np.testing.assert_allclose(rows, whole, rtol=1e-5, atol=1e-6)
     np.testing.assert_allclose(subset, whole[::3], rtol=1e-5, atol=1e-6)
+
 
 # -- architecture and training options ------------------------------------------
 
