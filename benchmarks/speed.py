@@ -4,9 +4,11 @@ All four train the same network (20 features -> hidden layers -> 3 classes)
 with Adam at learning rate 1e-3 and batch 200 for a fixed number of epochs
 (no early stopping, no tolerance-based stop), on synthetic data, in one run.
 They take turns, three rounds, and each implementation's fastest fit counts.
-Ratios are against scikit-learn measured in the same run.
+Ratios are against scikit-learn measured in the same run. A cold start
+table shows what a new process pays before that: the library's import and
+its first fit, against a second fit in the same process.
 
-    python -m benchmarks.speed                 # 1k, 10k, 100k, 1M rows (about 5 minutes)
+    python -m benchmarks.speed                 # 1k, 10k, 100k, 1M rows (about 6 minutes)
     python -m benchmarks.speed --sizes 1000 10000
 """
 
@@ -36,6 +38,11 @@ from ._results import publish, results_folder, stamped
 
 N_FEATURES, N_CLASSES, BATCH, LR = 20, 3, 200, 1e-3
 IMPLEMENTATIONS = ("sklearn", "skmlp", "skorch", "minimal")
+#: The module each implementation imports before its first fit.
+LIBRARIES = {"sklearn": "sklearn.neural_network", "skmlp": "skmlp", "skorch": "skorch",
+             "minimal": "torch"}
+#: The fits of a cold start: small, so that one-off costs show.
+COLD_START_ROWS, COLD_START_EPOCHS = 1_000, 5
 
 
 def make_data(n_rows, seed=0):
@@ -252,6 +259,30 @@ def run(sizes, deep_rows, memory_rows, repeats):
     return pd.DataFrame(rows)
 
 
+def cold_start(name, repeats):
+    """Seconds a fresh process spends importing ``name``'s library and on its first two fits.
+
+    Each of ``repeats`` new processes imports the library (timed), then the
+    rest of this module (not timed), then fits ``COLD_START_ROWS`` rows for
+    ``COLD_START_EPOCHS`` epochs twice; each column keeps its fastest
+    process. The first fit minus the second is what a process pays once
+    (lazy kernels, and torch's optimizers import torch's compiler on their
+    first call, which skmlp's avoid).
+    """
+    code = (f"import time; start = time.perf_counter(); import {LIBRARIES[name]}; "
+            "imported = time.perf_counter() - start; "
+            "import json; from benchmarks.speed import COLD_START_EPOCHS, COLD_START_ROWS,"
+            " make_data, train; X, y = make_data(COLD_START_ROWS); "
+            f"fits = [train({name!r}, X, y, (100,), COLD_START_EPOCHS)[0] for _ in range(2)]; "
+            "print(json.dumps([imported, *fits]))")
+    runs = [json.loads(subprocess.run([sys.executable, "-c", code], capture_output=True,
+                                      text=True, check=True).stdout.strip().splitlines()[-1])
+            for _ in range(repeats)]
+    import_s, first_fit_s, second_fit_s = np.min(runs, axis=0)
+    return {"model": name, "import_s": import_s, "first_fit_s": first_fit_s,
+            "second_fit_s": second_fit_s, "one_off_s": first_fit_s - second_fit_s}
+
+
 def run_regression(repeats, n_rows=100_000, epochs=10):
     warm_up("sklearn")
     warm_up("skmlp")
@@ -316,11 +347,15 @@ def main(argv=None):
     classification = with_ratios(run(args.sizes, args.deep_rows, args.memory_rows,
                                      args.repeats), ["rows", "hidden"])
     regression = with_ratios(run_regression(args.repeats), ["rows"])
+    cold = pd.DataFrame([cold_start(name, args.repeats) for name in IMPLEMENTATIONS])
     classification.to_csv(folder / "classification.csv", index=False)
     regression.to_csv(folder / "regression.csv", index=False)
+    cold.to_csv(folder / "cold_start.csv", index=False)
     report = (f"torch {torch.__version__}, {torch.get_num_threads()} threads available\n\n"
               "### Classifier\n\n" + classification.round(4).to_markdown(index=False) +
               "\n\n### Regressor (100k rows)\n\n" + regression.round(4).to_markdown(index=False)
+              + f"\n\n### Cold start (a new process; {COLD_START_ROWS:,} rows, (100,), "
+              f"{COLD_START_EPOCHS} epochs a fit)\n\n" + cold.round(3).to_markdown(index=False)
               + "\n")
     publish(folder, report)
     return 0

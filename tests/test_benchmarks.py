@@ -1,6 +1,7 @@
 """The benchmark command line: results folders, bad names, interrupted runs; scoring rules."""
 
 import re
+from types import SimpleNamespace
 
 import numpy as np
 import pandas as pd
@@ -120,6 +121,21 @@ def test_speed_benchmark_interleaves_fits_and_keeps_each_ones_fastest(monkeypatc
     assert {name: fit[1] for name, fit in best.items()} == {
         "sklearn": 1.0, "skmlp": 2.0, "skorch": 2.0, "minimal": 1.0}
     assert best["sklearn"][3] == "predict of sklearn #2"
+
+
+def test_speed_benchmark_cold_start_times_a_fresh_process_and_keeps_each_columns_fastest(
+        monkeypatch):
+    from benchmarks import speed
+
+    real = speed.cold_start("skmlp", repeats=1)  # a real new process
+    assert real["model"] == "skmlp"
+    assert min(real["import_s"], real["first_fit_s"], real["second_fit_s"]) > 0
+    outputs = iter(["[3.0, 0.5, 0.2]", "[2.0, 0.9, 0.1]"])
+    monkeypatch.setattr(speed.subprocess, "run", lambda *args, **kwargs: SimpleNamespace(
+        stdout="a warning\n" + next(outputs)))
+    assert speed.cold_start("sklearn", repeats=2) == pytest.approx({
+        "model": "sklearn", "import_s": 2.0, "first_fit_s": 0.5, "second_fit_s": 0.1,
+        "one_off_s": 0.4})
 
 
 def test_speed_benchmark_times_predictions_in_turns(monkeypatch):
