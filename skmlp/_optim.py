@@ -27,13 +27,17 @@ class _Eager:
     state_dict = inspect.unwrap(torch.optim.Optimizer.state_dict)
     load_state_dict = inspect.unwrap(torch.optim.Optimizer.load_state_dict)
 
+    def __init_subclass__(cls, **kwargs):
+        super().__init_subclass__(**kwargs)
+        # the torch optimizer's own step, unwrapped once per class, not per
+        # batch (unwrap also goes through the hook dispatcher torch may have
+        # put around it)
+        cls._torch_step = inspect.unwrap(super(_Eager, cls).step)
+
     def step(self, closure=None):
         """One update of the torch optimizer this class extends."""
-        # unwrapped at each call: torch may since have wrapped its class's
-        # step with its hook dispatcher, which our own class's step runs in
-        torch_step = inspect.unwrap(super().step.__func__)
         with torch.set_grad_enabled(self.defaults.get("differentiable", False)):
-            return torch_step(self, closure)
+            return self._torch_step(closure)
 
 
 class AdamW(_Eager, torch.optim.AdamW):
