@@ -17,6 +17,13 @@ targets at once and scikit-learn's sparse uncorrelated problem
 maintenance data from its temperatures, speed and tool wear; R² over 5
 shuffled folds.
 
+``anomaly`` (``MLPAutoencoder``): classes of data sets held out as the
+anomalies (malignant breast cancer, the digit 9, the third wine and iris
+class, failures of the bundled maintenance data from its five sensors, the
+rare class of a synthetic set), from 4 to 64 features; each candidate is
+trained on the normal rows of the training folds and ranks the test fold's
+rows; ROC-AUC over 5 stratified folds, against IsolationForest.
+
 Each candidate gets the same preprocessing (the task's, else
 ``StandardScaler``) and the same folds; the two worker processes run one fit
 each at a time. Reported: the score per data set (mean over folds), its
@@ -25,6 +32,7 @@ seconds.
 
     python -m benchmarks.defaults                     # classification, about 8 minutes
     python -m benchmarks.defaults --kind regression   # about 2 minutes
+    python -m benchmarks.defaults --kind anomaly      # about 5 minutes
     python -m benchmarks.defaults --candidates sklearn skmlp
 """
 
@@ -37,29 +45,40 @@ from pathlib import Path
 import pandas as pd
 from joblib import Parallel, delayed
 from sklearn import datasets, neural_network
-from sklearn.metrics import f1_score, r2_score
+from sklearn.ensemble import IsolationForest
+from sklearn.metrics import f1_score, r2_score, roc_auc_score
 from sklearn.model_selection import KFold, StratifiedKFold
 from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import StandardScaler
 
-from skmlp import MLPClassifier, MLPRegressor
+from skmlp import MLPAutoencoder, MLPClassifier, MLPRegressor
 from skmlp.datasets import load_predictive_maintenance
 
 from ._results import publish, results_folder, stamped
 from .tasks import TASKS
 
 
+def _fit(model, X, y):
+    return model.fit(X, y)
+
+
+def _fit_on_normal_rows(model, X, y):
+    return model.fit(X[y.to_numpy() == 0])
+
+
 @dataclass(frozen=True)
 class _Study:
     """Candidates (name -> factory(seed)), data sets, score and folds of one study."""
 
-    baseline: str
+    baseline: str  # what the candidate ``reference`` is, for the report
     candidates: dict
     data_sets: callable  # () -> {name: (preprocessor factory, X, y)}
     metric: str
-    score: callable  # (y_true, y_pred) -> float
+    score: callable  # (fitted model, X_test, y_test) -> float
     folds: callable  # (X, y) -> [(train, test)]
     decimals: int  # shown in the report
+    reference: str = "sklearn"  # the candidate the others are compared with
+    fit: callable = _fit  # (model, X_train, y_train) -> fitted model
 
 
 def _classification_data_sets():
@@ -117,6 +136,24 @@ def _regression_data_sets():
     return sets
 
 
+def _anomaly_data_sets():
+    """Data sets whose label is 1 for the held-out anomalies, 0 for normal rows."""
+    sets = {}
+    for name, load, anomaly in [("breast_cancer", datasets.load_breast_cancer, 0),
+                                ("digits_9", datasets.load_digits, 9),
+                                ("wine", datasets.load_wine, 2),
+                                ("iris", datasets.load_iris, 2)]:
+        X, y = load(return_X_y=True, as_frame=True)
+        sets[name] = (StandardScaler, X, (y == anomaly).astype(int))
+    X, y = load_predictive_maintenance(target="Target", return_X_y=True)
+    # the sensors only: the one-hot product type cannot be reconstructed from them
+    sets["maintenance_failure"] = (StandardScaler, X.drop(columns="Type"), y)
+    X, y = datasets.make_classification(4000, 10, n_informative=6, weights=[0.95],
+                                        random_state=0)
+    sets["synthetic_rare_class"] = (StandardScaler, pd.DataFrame(X), pd.Series(y))
+    return sets
+
+
 STUDIES = {
     "classification": _Study(
         baseline="MLPClassifier",
@@ -145,7 +182,7 @@ STUDIES = {
         },
         data_sets=_classification_data_sets,
         metric="f1_macro",
-        score=lambda y_true, y_pred: f1_score(y_true, y_pred, average="macro"),
+        score=lambda model, X, y: f1_score(y, model.predict(X), average="macro"),
         folds=lambda X, y: StratifiedKFold(5, shuffle=True, random_state=0).split(X, y),
         decimals=3),
     "regression": _Study(
@@ -166,21 +203,39 @@ STUDIES = {
         },
         data_sets=_regression_data_sets,
         metric="r2",
-        score=r2_score,
+        score=lambda model, X, y: r2_score(y, model.predict(X)),
         folds=lambda X, y: KFold(5, shuffle=True, random_state=0).split(X),
         # R² of the nearly noise-free NYSE close differs in the fourth decimal
         decimals=4),
+    "anomaly": _Study(
+        baseline="IsolationForest",
+        reference="isolation_forest",
+        # ``skmlp`` is the shipped default (``latent_dim="auto"``: half the
+        # features, at most 8); the others fix the bottleneck's width.
+        candidates={
+            "isolation_forest": lambda seed: IsolationForest(random_state=seed),
+            "skmlp": lambda seed: MLPAutoencoder(random_state=seed),
+            **{f"latent_{width}": lambda seed, width=width: MLPAutoencoder(
+                latent_dim=width, random_state=seed) for width in (1, 2, 4, 8)},
+        },
+        data_sets=_anomaly_data_sets,
+        metric="roc_auc",
+        score=lambda model, X, y: roc_auc_score(y, -model.score_samples(X)),
+        folds=lambda X, y: StratifiedKFold(5, shuffle=True, random_state=0).split(X, y),
+        decimals=3,
+        fit=_fit_on_normal_rows),
 }
 
 
 def _evaluate(kind, data_name, candidate, preprocessor, X, y, train, test, fold):
-    warnings.simplefilter("ignore")  # ConvergenceWarning of the fixed epoch budgets
+    # ConvergenceWarning of the fixed epoch budgets; bottlenecks as wide as the input
+    warnings.simplefilter("ignore")
     study = STUDIES[kind]
     model = make_pipeline(preprocessor(), study.candidates[candidate](fold))
     start = time.perf_counter()
-    model.fit(X.iloc[train], y.iloc[train])
+    study.fit(model, X.iloc[train], y.iloc[train])
     seconds = time.perf_counter() - start
-    score = study.score(y.iloc[test], model.predict(X.iloc[test]))
+    score = study.score(model, X.iloc[test], y.iloc[test])
     return {"data": data_name, "candidate": candidate, "fold": fold, study.metric: score,
             "fit_seconds": seconds}
 
@@ -204,8 +259,8 @@ def report(folds, kind="classification"):
     scores = scores[columns]
     lines = [f"{study.metric}, mean over 5 folds:", "",
              scores.round(study.decimals).to_markdown(), ""]
-    if "sklearn" in scores:
-        difference = scores.sub(scores["sklearn"], axis=0).drop(columns="sklearn")
+    if study.reference in scores:
+        difference = scores.sub(scores[study.reference], axis=0).drop(columns=study.reference)
         summary = pd.DataFrame({"mean": difference.mean(), "wins": (difference > 0).sum(),
                                 "losses": (difference < 0).sum()}).T
         lines += [f"Difference from scikit-learn's {study.baseline}():", "",

@@ -24,6 +24,9 @@ from ._data import as_stored_tensor
 from ._validation import check_features
 from .modules import Autoencoder
 
+#: the widest bottleneck ``latent_dim="auto"`` chooses
+_AUTO_LATENT_DIM = 8
+
 
 class MLPAutoencoder(OutlierMixin, TransformerMixin, BaseMLP):
     __doc__ = f"""Autoencoder for anomaly detection and encoding, trained with PyTorch.
@@ -43,9 +46,15 @@ class MLPAutoencoder(OutlierMixin, TransformerMixin, BaseMLP):
     decoder_layer_sizes : array-like of shape (n_layers,), default=None
         Hidden widths of the decoder; by default the encoder's, reversed.
 
-    latent_dim : int, default=8
+    latent_dim : int or "auto", default="auto"
         Width of the bottleneck. It should be smaller than the number of
-        features, or the network can learn the identity map.
+        features, or the network can learn the identity map. ``"auto"``
+        takes half the features, at least 1 and at most 8: the bottleneck
+        stays narrower than the input however few features there are. On
+        six anomaly data sets of 4 to 64 features it ranked anomalies best
+        on average, ROC-AUC +0.025 over IsolationForest against +0.012 for
+        a fixed width of 8 (``python -m benchmarks.defaults --kind
+        anomaly``).
 
     output_activation : {{None, "sigmoid"}}, default=None
         Applied to the reconstruction; ``"sigmoid"`` for inputs scaled to
@@ -73,6 +82,9 @@ class MLPAutoencoder(OutlierMixin, TransformerMixin, BaseMLP):
     offset_ : float
         Threshold on ``score_samples``: samples scoring below are outliers.
 
+    latent_dim_ : int
+        Width of the bottleneck, resolved from ``latent_dim``.
+
     {_FITTED_ATTRIBUTES}
     See Also
     --------
@@ -95,7 +107,7 @@ class MLPAutoencoder(OutlierMixin, TransformerMixin, BaseMLP):
     _parameter_constraints: dict = {
         **BaseMLP._parameter_constraints,
         "decoder_layer_sizes": ["array-like", None],
-        "latent_dim": [Interval(Integral, 1, None, closed="left")],
+        "latent_dim": [Interval(Integral, 1, None, closed="left"), StrOptions({"auto"})],
         "output_activation": [StrOptions({"sigmoid"}), None],
         "loss": [StrOptions({"squared_error", "absolute_error"})],
         "contamination": [StrOptions({"auto"}), Interval(Real, 0, 0.5, closed="right")],
@@ -108,7 +120,7 @@ class MLPAutoencoder(OutlierMixin, TransformerMixin, BaseMLP):
                  random_state=None, tol=1e-4, verbose=0, warm_start=False, momentum=0.9,
                  nesterovs_momentum=True, early_stopping=False, validation_fraction=0.1,
                  beta_1=0.9, beta_2=0.999, epsilon=1e-8, n_iter_no_change=10, max_fun=15000,
-                 decoder_layer_sizes=None, latent_dim=8, output_activation=None,
+                 decoder_layer_sizes=None, latent_dim="auto", output_activation=None,
                  loss="squared_error", contamination="auto", device="cpu", callbacks=None):
         _store_init_params(self, locals())
 
@@ -116,11 +128,16 @@ class MLPAutoencoder(OutlierMixin, TransformerMixin, BaseMLP):
 
     def _check_fit_data(self, X, y, *, reset):
         X = check_features(self, X, reset=reset)
-        if reset and self.latent_dim >= X.shape[1]:
-            warnings.warn(
-                f"latent_dim={self.latent_dim} is not smaller than the {X.shape[1]} input "
-                "features: the autoencoder can learn the identity map and then flags "
-                "nothing. Use a smaller latent_dim.", UserWarning, stacklevel=4)
+        if reset:
+            n_features = X.shape[1]
+            self.latent_dim_ = (min(_AUTO_LATENT_DIM, max(1, n_features // 2))
+                                if self.latent_dim == "auto" else self.latent_dim)
+            if self.latent_dim_ >= n_features:
+                warnings.warn(
+                    f"latent_dim={self.latent_dim!r} gives a bottleneck of {self.latent_dim_}, "
+                    f"not smaller than the {n_features} input features: the autoencoder "
+                    "can learn the identity map and then flags nothing. Use a smaller "
+                    "latent_dim.", UserWarning, stacklevel=4)
         return X, X
 
     def _encode_targets(self, y, *, reset, classes=None, sample_weight=None):
@@ -140,7 +157,7 @@ class MLPAutoencoder(OutlierMixin, TransformerMixin, BaseMLP):
             module__n_features=n_features,
             module__encoder_sizes=sizes,
             module__decoder_sizes=decoder_sizes,
-            module__latent_dim=self.latent_dim,
+            module__latent_dim=self.latent_dim_,
             module__activation=self.activation,
             module__output_activation=self.output_activation,
             module__dropout=_dropout_per_layer(self.dropout, len(sizes) + len(decoder_sizes)),
@@ -274,7 +291,7 @@ class MLPAutoencoder(OutlierMixin, TransformerMixin, BaseMLP):
 
         Returns
         -------
-        codes : ndarray of shape (n_samples, latent_dim)
+        codes : ndarray of shape (n_samples, latent_dim_)
         """
         check_is_fitted(self, "net_")
         X = check_features(self, X, reset=False)
@@ -285,7 +302,7 @@ class MLPAutoencoder(OutlierMixin, TransformerMixin, BaseMLP):
 
         Parameters
         ----------
-        X : array-like of shape (n_samples, latent_dim)
+        X : array-like of shape (n_samples, latent_dim_)
             Latent codes, e.g. from :meth:`transform`.
 
         Returns
@@ -294,9 +311,9 @@ class MLPAutoencoder(OutlierMixin, TransformerMixin, BaseMLP):
         """
         check_is_fitted(self, "net_")
         codes = check_array(X, dtype=(np.float32, np.float64), input_name="X")
-        if codes.shape[1] != self.latent_dim:
+        if codes.shape[1] != self.latent_dim_:
             raise ValueError(f"inverse_transform takes latent codes of width "
-                             f"{self.latent_dim}, got {codes.shape[1]} columns.")
+                             f"{self.latent_dim_}, got {codes.shape[1]} columns.")
         return self.net_.apply(self.net_.module_.decoder, codes).double().numpy()
 
     def get_feature_names_out(self, input_features=None):
@@ -311,7 +328,7 @@ class MLPAutoencoder(OutlierMixin, TransformerMixin, BaseMLP):
         names : ndarray of str objects
         """
         check_is_fitted(self, "net_")
-        return np.asarray([f"latent{i}" for i in range(self.latent_dim)], dtype=object)
+        return np.asarray([f"latent{i}" for i in range(self.latent_dim_)], dtype=object)
 
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()

@@ -110,6 +110,23 @@ def test_latent_dim_not_smaller_than_input_warns(normal_data):
         MLPAutoencoder(latent_dim=6, max_iter=1).fit(normal_data)
 
 
+@pytest.mark.parametrize("n_features, width", [(2, 1), (5, 2), (6, 3), (15, 7), (16, 8),
+                                               (64, 8)])
+def test_auto_latent_dim_is_half_the_features_at_most_8(n_features, width, recwarn):
+    X = np.random.RandomState(0).normal(size=(40, n_features))
+    detector = MLPAutoencoder(max_iter=1, random_state=0).fit(X)
+    assert detector.latent_dim == "auto" and detector.latent_dim_ == width
+    assert detector.transform(X).shape == (40, width)
+    assert detector.inverse_transform(detector.transform(X)).shape == X.shape
+    assert len(detector.get_feature_names_out()) == width
+    assert not [w for w in recwarn if "identity map" in str(w.message)]
+
+
+def test_auto_latent_dim_of_a_single_feature_warns():
+    with pytest.warns(UserWarning, match="latent_dim='auto' gives a bottleneck of 1"):
+        MLPAutoencoder(max_iter=1).fit(np.arange(20.0).reshape(-1, 1))
+
+
 @pytest.mark.parametrize("contamination", [0.0, 0.6, "high"])
 def test_contamination_out_of_range_is_rejected(contamination, normal_data):
     with pytest.raises(InvalidParameterError, match="contamination"):

@@ -6,6 +6,7 @@ from types import SimpleNamespace
 import numpy as np
 import pandas as pd
 import pytest
+from sklearn.ensemble import IsolationForest
 
 from benchmarks import anomaly, compare
 
@@ -58,15 +59,17 @@ def test_interrupted_run_keeps_every_finished_fold(tmp_path, monkeypatch):
     assert len(folds) == 2 and folds.notna()["accuracy"].all()
 
 
-@pytest.mark.parametrize("kind, metric, baseline", [
-    ("classification", "f1_macro", "MLPClassifier"), ("regression", "r2", "MLPRegressor")])
+@pytest.mark.parametrize("kind, metric, reference, baseline", [
+    ("classification", "f1_macro", "sklearn", "MLPClassifier"),
+    ("regression", "r2", "sklearn", "MLPRegressor"),
+    ("anomaly", "roc_auc", "isolation_forest", "IsolationForest")])
 def test_defaults_study_reports_differences_from_scikit_learn_with_wins_and_losses(
-        kind, metric, baseline):
+        kind, metric, reference, baseline):
     from benchmarks import defaults
 
     folds = pd.DataFrame({
         "data": ["a", "a", "b", "b"] * 2,
-        "candidate": ["sklearn"] * 4 + ["skmlp"] * 4,
+        "candidate": [reference] * 4 + ["skmlp"] * 4,
         "fold": [0, 1, 0, 1] * 2,
         metric: [0.5, 0.7, 0.8, 0.8, 0.7, 0.7, 0.7, 0.7],
         "fit_seconds": [1.0] * 4 + [2.0] * 4,
@@ -88,6 +91,30 @@ def test_defaults_study_rejects_candidates_not_of_its_kind(kind, name, capsys):
     with pytest.raises(SystemExit):
         defaults.main(["--kind", kind, "--candidates", name])
     assert f"invalid choice: {name!r}" in capsys.readouterr().err
+
+
+def test_anomaly_defaults_study_trains_on_normal_rows_and_ranks_the_test_fold():
+    from benchmarks import defaults
+
+    study = defaults.STUDIES["anomaly"]
+    sets = study.data_sets()
+    assert len(sets) == 6
+    for name, (_, X, y) in sets.items():
+        assert len(X) == len(y) and set(y.unique()) == {0, 1}, name
+        assert 0 < y.mean() < 0.4, name  # anomalies are the minority
+    _, X, y = sets["iris"]
+    seen = []
+
+    class Recorder(IsolationForest):
+        def fit(self, X, y=None):
+            seen.append(len(X))
+            return super().fit(X, y)
+
+    study.fit(Recorder(random_state=0), X, y)
+    assert seen == [100]  # the 50 virginica rows are held out of training
+    # scikit-learn's convention: score_samples is lower for the more abnormal
+    oracle = SimpleNamespace(score_samples=lambda X: -y.loc[X.index].to_numpy())
+    assert study.score(oracle, X, y) == 1.0
 
 
 def test_regression_defaults_study_has_aligned_finite_data_sets():
