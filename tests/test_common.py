@@ -57,7 +57,7 @@ def _expected_failed_checks(estimator):
     # the checks quick
     [MLPClassifier(hidden_layer_sizes=(64, 64), random_state=0), MLPRegressor(random_state=0),
      MLPRegressor(loss="poisson", random_state=0), MLPRegressor(solver="lbfgs", random_state=0),
-     MLPAutoencoder(latent_dim=1, random_state=0), SlidingWindows(window=3, step=2)],
+     MLPAutoencoder(random_state=0), SlidingWindows(window=3, step=2)],
     expected_failed_checks=_expected_failed_checks,
 )
 def test_sklearn_compatible_estimator(estimator, check):
