@@ -197,3 +197,11 @@ class Autoencoder(nn.Module):
 
     def forward(self, X):
         return self.decoder(self.encoder(X))
+
+    @property
+    def layers(self):
+        """Every layer in the order ``forward`` applies them: encoder, decoder, output."""
+        decoder, output = self.decoder, []
+        if isinstance(decoder, nn.Sequential):  # the decoder MLP, then the sigmoid
+            decoder, output = decoder[0], [decoder[1]]
+        return [*self.encoder.layers, *decoder.layers, *output]

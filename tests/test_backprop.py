@@ -3,7 +3,7 @@
 import pytest
 import torch
 
-from skmlp import MLPClassifier, MLPRegressor
+from skmlp import MLPAutoencoder, MLPClassifier, MLPRegressor
 from skmlp._backprop import ExplicitBackprop
 from skmlp._losses import WeightedLoss
 from skmlp.modules import MLP, Autoencoder
@@ -60,13 +60,43 @@ def test_loss_and_gradients_match_autograd(kind, activation, dropout, weighted, 
         torch.testing.assert_close(grad, reference, rtol=1e-5, atol=1e-6)
 
 
+@pytest.mark.parametrize("output_activation", [None, "sigmoid"])
+@pytest.mark.parametrize("dropout, weighted, l1, weight_decay", [
+    (0.0, False, 0.0, 0.0), (0.25, True, 0.05, 0.1)])
+def test_autoencoder_loss_and_gradients_match_autograd(output_activation, dropout, weighted,
+                                                       l1, weight_decay):
+    generator = torch.Generator().manual_seed(0)
+    torch.manual_seed(0)
+    module = Autoencoder(6, (16, 8), (8,), 3, "relu", output_activation,
+                         (dropout,) * 3, False).train()
+    X = torch.rand(40, 6, generator=generator)
+    weight = torch.rand(40, generator=generator) * 3 if weighted else None
+
+    torch.manual_seed(1)  # the same dropout masks for both
+    expected = _autograd(module, "squared_error", l1, weight_decay, X, X, weight)
+    torch.manual_seed(1)
+    module.zero_grad(set_to_none=True)
+    y_pred, loss = ExplicitBackprop(module, "squared_error", l1, weight_decay)(X, X, weight)
+
+    torch.testing.assert_close(y_pred, expected[0])
+    if not weight_decay:
+        torch.testing.assert_close(loss, expected[1])
+    for grad, reference in zip([p.grad for p in module.parameters()], expected[2],
+                               strict=True):
+        torch.testing.assert_close(grad, reference, rtol=1e-5, atol=1e-6)
+
+
 @pytest.mark.parametrize("module, kind, supported", [
     (MLP(4, 2, (8,), "relu", (0.5,), False), "cross_entropy", True),
     (MLP(4, 2, (), "relu", (), False), "squared_error", True),
     (MLP(4, 2, (8,), "relu", (0.0,), True), "cross_entropy", False),  # batch norm
     (MLP(4, 2, (8,), "gelu", (0.0,), False), "cross_entropy", False),
     (MLP(4, 2, (8,), "relu", (0.0,), False), "absolute_error", False),
-    (Autoencoder(4, (8,), (8,), 2, "relu", None, (0.0, 0.0), False), "squared_error", False),
+    (Autoencoder(4, (8,), (8,), 2, "relu", None, (0.0, 0.0), False), "squared_error", True),
+    (Autoencoder(4, (8,), (8,), 2, "relu", "sigmoid", (0.2, 0.2), False), "squared_error",
+     True),
+    (Autoencoder(4, (8,), (8,), 2, "relu", None, (0.0, 0.0), True), "squared_error", False),
+    (Autoencoder(4, (8,), (8,), 2, "relu", None, (0.0, 0.0), False), "absolute_error", False),
 ])
 def test_supported_networks_and_losses(module, kind, supported):
     assert ExplicitBackprop.supports(module, kind) is supported
@@ -78,6 +108,9 @@ def test_supported_networks_and_losses(module, kind, supported):
     (MLPClassifier, {"batch_norm": True}, False),
     (MLPRegressor, {"loss": "huber"}, False),
     (MLPRegressor, {"loss": "poisson"}, True),
+    (MLPAutoencoder, {}, True),
+    (MLPAutoencoder, {"output_activation": "sigmoid", "dropout": 0.1}, True),
+    (MLPAutoencoder, {"loss": "absolute_error"}, False),
 ])
 def test_estimators_train_through_the_explicit_path_when_supported(Estimator, params,
                                                                    explicit):
