@@ -98,7 +98,7 @@ def test_anomaly_defaults_study_trains_on_normal_rows_and_ranks_the_test_fold():
 
     study = defaults.STUDIES["anomaly"]
     sets = study.data_sets()
-    assert len(sets) == 6
+    assert len(sets) == 9
     for name, (_, X, y) in sets.items():
         assert len(X) == len(y) and set(y.unique()) == {0, 1}, name
         assert 0 < y.mean() < 0.4, name  # anomalies are the minority
