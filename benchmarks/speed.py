@@ -6,9 +6,13 @@ with Adam at learning rate 1e-3 and batch 200 for a fixed number of epochs
 They take turns, three rounds, and each implementation's fastest fit counts.
 Ratios are against scikit-learn measured in the same run. A cold start
 table shows what a new process pays before that: the library's import and
-its first fit, against a second fit in the same process.
+its first fit, against a second fit in the same process. A last table
+fits each library's classifier with its own defaults (skmlp's larger
+network with dropout, scikit-learn's ``(100,)``), each stopping when its
+own test says so, and scores both on held-out rows: what a user who
+changes only the import gets, in time and in quality.
 
-    python -m benchmarks.speed                 # 1k, 10k, 100k, 1M rows (about 6 minutes)
+    python -m benchmarks.speed                 # 1k, 10k, 100k, 1M rows (about 9 minutes)
     python -m benchmarks.speed --sizes 1000 10000
 """
 
@@ -26,6 +30,8 @@ import pandas as pd
 import torch
 from sklearn.datasets import make_classification, make_regression
 from sklearn.exceptions import ConvergenceWarning
+from sklearn.metrics import f1_score
+from sklearn.model_selection import train_test_split
 from sklearn.neural_network import MLPClassifier as SklearnClassifier
 from sklearn.neural_network import MLPRegressor as SklearnRegressor
 from skorch import NeuralNetClassifier
@@ -315,11 +321,43 @@ def run_regression(repeats, n_rows=100_000, epochs=10):
     return pd.DataFrame(rows)
 
 
+def run_defaults(sizes, repeats):
+    """Each library's ``MLPClassifier()`` as it comes, on held-out rows of each size.
+
+    The two take turns (``repeats`` rounds, the fastest fit counts); each
+    stops when its own test says so, so the epochs differ.
+    """
+    classes = {"sklearn": SklearnClassifier, "skmlp": MLPClassifier}
+    rows = []
+    for n_rows in sizes:
+        X, y = make_data(n_rows)
+        X_train, X_test, y_train, y_test = train_test_split(X, y, test_size=0.25,
+                                                            stratify=y, random_state=0)
+
+        def fit_once(name, X_train=X_train, y_train=y_train):
+            model = classes[name](random_state=0)
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore", ConvergenceWarning)
+                start = time.perf_counter()
+                model.fit(X_train, y_train)
+            return time.perf_counter() - start, model
+
+        for name, (seconds, model) in _fastest_in_turns(classes, fit_once, repeats,
+                                                        seconds=lambda run: run[0]).items():
+            predicted = model.predict(X_test)
+            rows.append({"rows": n_rows, "model": name, "fit_seconds": seconds,
+                         "epochs": model.n_iter_,
+                         "test_accuracy": float(np.mean(predicted == y_test)),
+                         "test_f1_macro": f1_score(y_test, predicted, average="macro")})
+            print(rows[-1], flush=True)
+    return pd.DataFrame(rows)
+
+
 def with_ratios(table, keys):
     """Add ``*_vs_sklearn`` (and ``vs_minimal`` for fit time) ratio columns."""
     table = table.copy()
-    metrics = [c for c in ("seconds_per_epoch", "predict_100k_s", "single_row_predict_ms",
-                           "peak_memory_mb") if c in table]
+    metrics = [c for c in ("seconds_per_epoch", "fit_seconds", "predict_100k_s",
+                           "single_row_predict_ms", "peak_memory_mb") if c in table]
     for metric in metrics:
         base = table[table["model"] == "sklearn"].set_index(keys)[metric]
         table[f"{metric}_vs_sklearn"] = table[metric].to_numpy() / \
@@ -341,6 +379,9 @@ def main(argv=None):
     parser.add_argument("--memory-rows", type=int, default=1_000_000)
     parser.add_argument("--repeats", type=int, default=3,
                         help="fits of each implementation per size; the fastest counts")
+    parser.add_argument("--defaults-sizes", nargs="+", type=int, default=[10_000, 100_000],
+                        help="rows for the fits with each library's defaults (one fit each: "
+                             "at 100k rows they take about a minute)")
     parser.add_argument("--out", type=Path, default=Path("results"))
     args = parser.parse_args(argv)
     folder = results_folder(args.out, stamped("speed"))
@@ -348,15 +389,18 @@ def main(argv=None):
                                      args.repeats), ["rows", "hidden"])
     regression = with_ratios(run_regression(args.repeats), ["rows"])
     cold = pd.DataFrame([cold_start(name, args.repeats) for name in IMPLEMENTATIONS])
+    as_they_come = with_ratios(run_defaults(args.defaults_sizes, repeats=1), ["rows"])
     classification.to_csv(folder / "classification.csv", index=False)
     regression.to_csv(folder / "regression.csv", index=False)
     cold.to_csv(folder / "cold_start.csv", index=False)
+    as_they_come.to_csv(folder / "defaults.csv", index=False)
     report = (f"torch {torch.__version__}, {torch.get_num_threads()} threads available\n\n"
               "### Classifier\n\n" + classification.round(4).to_markdown(index=False) +
               "\n\n### Regressor (100k rows)\n\n" + regression.round(4).to_markdown(index=False)
               + f"\n\n### Cold start (a new process; {COLD_START_ROWS:,} rows, (100,), "
               f"{COLD_START_EPOCHS} epochs a fit)\n\n" + cold.round(3).to_markdown(index=False)
-              + "\n")
+              + "\n\n### Each library's defaults (a quarter of the rows held out)\n\n"
+              + as_they_come.round(4).to_markdown(index=False) + "\n")
     publish(folder, report)
     return 0
 

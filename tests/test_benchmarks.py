@@ -165,6 +165,29 @@ def test_speed_benchmark_cold_start_times_a_fresh_process_and_keeps_each_columns
         "one_off_s": 0.4})
 
 
+def test_speed_benchmark_fits_each_librarys_defaults_and_scores_held_out_rows(monkeypatch):
+    from benchmarks import speed
+
+    made = []
+    real = {"sklearn": speed.SklearnClassifier, "skmlp": speed.MLPClassifier}
+
+    def recording(name):
+        def make(**params):
+            made.append((name, params))
+            return real[name](**params)
+        return make
+
+    monkeypatch.setattr(speed, "SklearnClassifier", recording("sklearn"))
+    monkeypatch.setattr(speed, "MLPClassifier", recording("skmlp"))
+    monkeypatch.setattr(speed.time, "sleep", lambda seconds: None)
+    table = speed.with_ratios(speed.run_defaults([400], repeats=1), ["rows"])
+    assert made == [("sklearn", {"random_state": 0}), ("skmlp", {"random_state": 0})]
+    assert list(table["model"]) == ["sklearn", "skmlp"]
+    assert (table["rows"] == 400).all() and table["epochs"].between(1, 200).all()
+    assert table["test_accuracy"].gt(1 / speed.N_CLASSES).all()  # better than chance
+    assert table["fit_seconds_vs_sklearn"].iloc[0] == 1.0
+
+
 def test_speed_benchmark_times_predictions_in_turns(monkeypatch):
     from benchmarks import speed
 
