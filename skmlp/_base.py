@@ -1,8 +1,10 @@
 """What every skmlp estimator shares: parameters -> skorch net -> fitted state."""
 
+import copy
 import inspect
 import warnings
 from abc import ABCMeta, abstractmethod
+from contextlib import contextmanager
 from functools import partial
 from numbers import Integral, Real
 from string import Template
@@ -326,6 +328,36 @@ def _dropout_per_layer(dropout, n_layers):
     return tuple(float(r) for r in rates)
 
 
+@contextmanager
+def _unchanged_on_error(estimator, incremental):
+    """Run a fit; if it raises, put the estimator back as it was before it.
+
+    scikit-learn's validation sets ``n_features_in_`` and
+    ``feature_names_in_`` before it checks the values, so a refit on bad
+    input would otherwise leave a fitted model that rejects the data it was
+    fitted on; a refit that diverges would leave NaN weights. The fitted
+    attributes are restored, and for an ``incremental`` fit (which trains
+    the existing network in place) the network's weights, optimizer state
+    and history as well.
+    """
+    attributes = dict(vars(estimator))
+    net = estimator.net_ if incremental else None
+    if net is not None:
+        weights = {name: tensor.clone() for name, tensor in net.module_.state_dict().items()}
+        optimizer_state = copy.deepcopy(net.optimizer_.state_dict())
+        n_epochs = len(net.history)
+    try:
+        yield
+    except BaseException:
+        vars(estimator).clear()
+        vars(estimator).update(attributes)
+        if net is not None:
+            net.module_.load_state_dict(weights)
+            net.optimizer_.load_state_dict(optimizer_state)
+            del net.history[n_epochs:]
+        raise
+
+
 def _store_init_params(estimator, arguments):
     """Store an ``__init__``'s arguments as attributes, unchanged.
 
@@ -433,8 +465,15 @@ class BaseMLP(BaseEstimator, metaclass=ABCMeta):
         """Fit from scratch, or go on training the existing net if ``incremental``.
 
         ``one_pass`` trains a single epoch without a validation split, as
-        ``partial_fit`` does; otherwise ``max_iter`` epochs.
+        ``partial_fit`` does; otherwise ``max_iter`` epochs. A call that
+        raises leaves the estimator as it was (see ``_unchanged_on_error``).
         """
+        with _unchanged_on_error(self, incremental):
+            return self._fit_unguarded(X, y, sample_weight, incremental=incremental,
+                                       one_pass=one_pass, classes=classes)
+
+    def _fit_unguarded(self, X, y, sample_weight, *, incremental, one_pass, classes):
+        """The body of :meth:`_fit`, which undoes what it changed when it raises."""
         if one_pass and self.early_stopping:
             raise ValueError("partial_fit does not support early_stopping=True (as in "
                              "scikit-learn): each call trains one pass over the data it is "

@@ -726,6 +726,66 @@ def test_diverging_training_stops_with_the_epoch_and_a_hint(Estimator, data):
         Estimator(solver="sgd", learning_rate_init=1e30, max_iter=5).fit(X * 1e10, y)
 
 
+def _outputs(estimator, X):
+    return (estimator.score_samples(X) if isinstance(estimator, MLPAutoencoder)
+            else estimator.predict(X))
+
+
+@pytest.mark.parametrize("Estimator", ESTIMATORS)
+def test_a_refit_that_fails_leaves_the_fitted_model_as_it_was(Estimator, data):
+    X, y = data
+    frame = pd.DataFrame(X, columns=[f"sensor{i}" for i in range(X.shape[1])])
+    estimator = Estimator(max_iter=5, random_state=0).fit(frame, y)
+    before, attributes = _outputs(estimator, frame), dict(vars(estimator))
+    # scikit-learn's validation resets the feature names before it finds the NaN
+    bad = frame.rename(columns=str.upper)
+    bad.iloc[0, 0] = np.nan
+    with pytest.raises(ValueError, match="NaN"):
+        estimator.fit(bad, y)
+    estimator.set_params(solver="sgd", learning_rate_init=1e30)
+    with pytest.raises(FloatingPointError, match="diverged"):
+        estimator.fit(frame * 1e10, y)
+    assert vars(estimator).keys() == attributes.keys()
+    assert all(vars(estimator)[name] is value for name, value in attributes.items()
+               if name not in ("solver", "learning_rate_init"))
+    np.testing.assert_array_equal(_outputs(estimator, frame), before)
+
+
+@pytest.mark.parametrize("Estimator", ESTIMATORS)
+def test_a_first_fit_that_fails_leaves_the_estimator_unfitted(Estimator, data):
+    X, y = data
+    X = X.copy()
+    X[0, 0] = np.inf
+    estimator = Estimator()
+    with pytest.raises(ValueError, match="infinity"):
+        estimator.fit(X, y)
+    assert not hasattr(estimator, "n_features_in_")
+    with pytest.raises(NotFittedError):
+        _outputs(estimator, X)
+
+
+@pytest.mark.parametrize("Estimator", ESTIMATORS)
+@pytest.mark.parametrize("method", ["fit", "partial_fit"])
+def test_a_warm_started_fit_that_diverges_keeps_the_weights_before_it(Estimator, method,
+                                                                    data):
+    X, y = data
+    estimator = Estimator(solver="sgd", learning_rate_init=0.01, max_iter=5,
+                          warm_start=True, random_state=0).fit(X, y)
+    before, weights = _outputs(estimator, X), _weights(estimator)
+    optimizer_state = copy.deepcopy(estimator.net_.optimizer_.state_dict())
+    curve = list(estimator.loss_curve_)
+    with pytest.raises(FloatingPointError, match="diverged"):
+        getattr(estimator, method)(X * 1e20, y)
+    for (name, a), b in zip(_weights(estimator).items(), weights.values(), strict=True):
+        assert torch.equal(a, b), name
+    assert (str(estimator.net_.optimizer_.state_dict()) == str(optimizer_state))
+    assert estimator.n_iter_ == len(estimator.net_.history) == 5
+    assert estimator.loss_curve_ == curve
+    np.testing.assert_array_equal(_outputs(estimator, X), before)
+    estimator.fit(X, y)  # and training goes on from there
+    assert estimator.n_iter_ == 10 and np.isfinite(estimator.loss_curve_).all()
+
+
 def test_weights_are_exposed_like_scikit_learns(data):
     X, _ = data
     y = np.arange(len(X)) % 3
