@@ -144,8 +144,11 @@ $tol
 
     warm_start : bool, default=False
         When True, ``fit`` continues training the existing network for
-        ``max_iter`` more epochs (same architecture and optimizer state)
-        instead of starting again.
+        ``max_iter`` more epochs instead of starting again. As in
+        scikit-learn, each such ``fit`` takes the current training
+        parameters (a changed ``learning_rate_init``, ``solver`` or
+        ``alpha`` applies) with a new optimizer; the architecture must stay
+        the same.
 
     momentum : float, default=0.9
         Momentum of the ``sgd`` and ``rmsprop`` solvers.
@@ -489,9 +492,7 @@ class BaseMLP(BaseEstimator, metaclass=ABCMeta):
                                        sample_weight=weight)
         if not incremental:
             self._seed = int(check_random_state(self.random_state).randint(2**31 - 1))
-            device = resolve_device(self.device)
-        else:
-            device = self.net_.device
+        device = self.net_.device if one_pass and incremental else resolve_device(self.device)
         train, valid = self._datasets(X, targets, weight, device,
                                       split=self.early_stopping and not one_pass)
         sizes = _layer_sizes(self.hidden_layer_sizes)
@@ -501,6 +502,9 @@ class BaseMLP(BaseEstimator, metaclass=ABCMeta):
             with seeded(self._seed, device):
                 self.net_.initialize()
             self.n_iter_ = self.t_ = 0
+        elif not one_pass:
+            self.net_ = self._warm_started_net(X.shape[1], sizes, len(train), batch_size,
+                                               device)
 
         epochs = 1 if one_pass else self.max_iter
         progress_bar = dict(self.net_.callbacks_).get("progress_bar")
@@ -511,6 +515,35 @@ class BaseMLP(BaseEstimator, metaclass=ABCMeta):
         self._record_history(len(train), converged_check=not one_pass)
         self._after_training(train, valid)
         return self
+
+    def _warm_started_net(self, n_features, sizes, n_rows, batch_size, device):
+        """The fitted network and its history, in a net built from the current parameters.
+
+        As scikit-learn's, a warm-started ``fit`` trains with the current
+        training parameters (solver, rate and schedule, penalties, batch
+        size, stopping test, device) and a new optimizer, whose state starts
+        again; ``partial_fit`` keeps the optimizer it has. The architecture
+        must be the fitted one: scikit-learn ignores a changed one.
+        """
+        fitted = self.net_
+        net = self._build_net(n_features, sizes, n_rows, batch_size, device)
+        before, now = fitted.get_params_for("module"), net.get_params_for("module")
+        changed = [f"{name} {before[name]!r} -> {now[name]!r}" for name in now
+                   if now[name] != before[name]]
+        if changed:
+            raise ValueError(
+                "warm_start=True goes on training the fitted network, but the parameters "
+                f"now ask for another architecture ({'; '.join(changed)}). Restore them, "
+                "or set warm_start=False to fit a new network.")
+        with seeded(self._seed, device):
+            net.initialize()
+        net.module_.load_state_dict(fitted.module_.state_dict())
+        net.history = fitted.history
+        # skorch resumes a schedule at the history's last epoch, from each
+        # group's initial rate: here the current learning_rate_init
+        for group in net.optimizer_.param_groups:
+            group["initial_lr"] = group["lr"]
+        return net
 
     def _check_fit_data(self, X, y, *, reset):
         """Validated ``(X, y)`` for training."""

@@ -129,8 +129,7 @@ class MLPAutoencoder(OutlierMixin, TransformerMixin, BaseMLP):
         X = check_features(self, X, reset=reset)
         if reset:
             n_features = X.shape[1]
-            self.latent_dim_ = (min(_AUTO_LATENT_DIM, max(1, n_features // 2))
-                                if self.latent_dim == "auto" else self.latent_dim)
+            self.latent_dim_ = self._latent_width(n_features)
             if self.latent_dim_ >= n_features:
                 warnings.warn(
                     f"latent_dim={self.latent_dim!r} gives a bottleneck of {self.latent_dim_}, "
@@ -138,6 +137,12 @@ class MLPAutoencoder(OutlierMixin, TransformerMixin, BaseMLP):
                     "can learn the identity map and then flags nothing. Use a smaller "
                     "latent_dim.", UserWarning, stacklevel=4)
         return X, X
+
+    def _latent_width(self, n_features):
+        """The width of the bottleneck that ``latent_dim`` asks for."""
+        if self.latent_dim == "auto":
+            return min(_AUTO_LATENT_DIM, max(1, n_features // 2))
+        return self.latent_dim
 
     def _encode_targets(self, y, *, reset, classes=None, sample_weight=None):
         if reset:
@@ -156,7 +161,7 @@ class MLPAutoencoder(OutlierMixin, TransformerMixin, BaseMLP):
             module__n_features=n_features,
             module__encoder_sizes=sizes,
             module__decoder_sizes=decoder_sizes,
-            module__latent_dim=self.latent_dim_,
+            module__latent_dim=self._latent_width(n_features),
             module__activation=self.activation,
             module__output_activation=self.output_activation,
             module__dropout=_dropout_per_layer(self.dropout, len(sizes) + len(decoder_sizes)),

@@ -495,6 +495,44 @@ def test_warm_start_continues_training(data):
     assert clf.loss_curve_[10] < first_curve[0]
 
 
+def test_warm_started_fit_takes_the_current_training_parameters_and_the_fitted_weights(
+        data):
+    X, y = data
+    clf = MLPClassifier(warm_start=True, max_iter=3, learning_rate="constant",
+                        random_state=0).fit(X, y)
+    first_curve, weights = list(clf.loss_curve_), _weights(clf)
+    # as scikit-learn's: a new optimizer from the current solver, rate and alpha
+    clf.set_params(solver="sgd", learning_rate_init=1e-30, alpha=0.1, max_iter=1).fit(X, y)
+    optimizer = clf.net_.optimizer_
+    assert isinstance(optimizer, torch.optim.SGD)
+    assert optimizer.param_groups[0]["lr"] == 1e-30
+    assert clf.net_.weight_decay == pytest.approx(0.1 / 200)
+    assert clf.n_iter_ == 4 and clf.loss_curve_[:3] == first_curve
+    # the step was negligible: the network is the one the first fit left
+    for (name, a), b in zip(_weights(clf).items(), weights.values(), strict=True):
+        torch.testing.assert_close(a, b, msg=name)
+    # partial_fit keeps its optimizer, as scikit-learn's does
+    clf.set_params(learning_rate_init=0.5).partial_fit(X, y)
+    assert clf.net_.optimizer_ is optimizer and optimizer.param_groups[0]["lr"] == 1e-30
+
+
+@pytest.mark.parametrize("Estimator, change, message", [
+    (MLPClassifier, {"hidden_layer_sizes": (7,)}, r"hidden_layer_sizes \(16,\) -> \(7,\)"),
+    (MLPRegressor, {"activation": "tanh"}, "activation 'relu' -> 'tanh'"),
+    (MLPAutoencoder, {"latent_dim": 2}, "latent_dim 3 -> 2"),  # "auto": 3 of 6 features
+])
+def test_warm_started_fit_of_another_architecture_is_refused(Estimator, change, message,
+                                                            data):
+    X, y = data
+    estimator = Estimator(hidden_layer_sizes=(16,), warm_start=True, max_iter=2,
+                          random_state=0).fit(X, y)
+    before = _outputs(estimator, X)
+    with pytest.raises(ValueError, match=f"{message}.*warm_start=False"):
+        estimator.set_params(**change).fit(X, y)
+    np.testing.assert_array_equal(_outputs(estimator, X), before)
+    assert estimator.set_params(warm_start=False).fit(X, y).n_iter_ == 2
+
+
 def test_epoch_level_callbacks_keep_batch_hooks_off_and_batch_callbacks_get_them(data):
     X, y = data
 
