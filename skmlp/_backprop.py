@@ -9,8 +9,8 @@ gradients written out). scikit-learn writes its gradients out for the same
 reason. Here they are written out for the networks it supports (linear
 layers, its four activations, dropout; plain MLPs and autoencoders, whose
 sigmoid output is one more activation) and the losses with a closed-form
-gradient; anything else (batch norm, other activations, absolute or Huber
-loss) trains through autograd as before.
+gradient (all of skmlp's); anything else (batch norm, other activations)
+trains through autograd as before.
 """
 
 import torch
@@ -29,6 +29,11 @@ _BACKWARD = {
 }
 
 
+#: the losses :func:`_output_gradient` differentiates
+_OUTPUT_GRADIENTS = ("cross_entropy", "binary_cross_entropy", "squared_error",
+                     "absolute_error", "huber", "poisson")
+
+
 def _output_gradient(kind, y_pred, y_true, sample_weight):
     """The loss and its gradient with respect to the network's output.
 
@@ -45,6 +50,14 @@ def _output_gradient(kind, y_pred, y_true, sample_weight):
     elif kind == "binary_cross_entropy":
         loss = F.binary_cross_entropy_with_logits(y_pred, y_true, reduction=reduction)
         grad = torch.sigmoid(y_pred).sub_(y_true)
+        n_terms = grad.numel()
+    elif kind == "absolute_error":
+        loss = F.l1_loss(y_pred, y_true, reduction=reduction)
+        grad = torch.sign(y_pred - y_true)
+        n_terms = grad.numel()
+    elif kind == "huber":  # torch's, with delta=1
+        loss = F.huber_loss(y_pred, y_true, reduction=reduction)
+        grad = (y_pred - y_true).clamp_(-1.0, 1.0)
         n_terms = grad.numel()
     elif kind == "poisson":
         loss = half_poisson_deviance(y_pred, y_true, reduction=reduction)
@@ -67,7 +80,8 @@ class ExplicitBackprop:
     ----------
     module : MLP or Autoencoder
         A network whose layers :meth:`supports` accepts.
-    kind : {"cross_entropy", "binary_cross_entropy", "squared_error", "poisson"}
+    kind : {"cross_entropy", "binary_cross_entropy", "squared_error", \
+"absolute_error", "huber", "poisson"}
         The training loss, as in :class:`skmlp._losses.WeightedLoss`.
     l1 : float
         L1 penalty on the linear layers' weights, divided by the batch size.
@@ -99,8 +113,7 @@ class ExplicitBackprop:
         """Whether the gradients of ``module`` under loss ``kind`` are written out here."""
         # both apply their ``layers`` one after the other
         return (type(module) in (MLP, Autoencoder)
-                and kind in ("cross_entropy", "binary_cross_entropy", "squared_error",
-                             "poisson")
+                and kind in _OUTPUT_GRADIENTS
                 and all(isinstance(layer, (nn.Linear, nn.Identity, Dropout))
                         or type(layer) in _BACKWARD for layer in module.layers))
 

@@ -31,7 +31,7 @@ def _autograd(module, kind, l1, weight_decay, X, y, weight):
 
 
 @pytest.mark.parametrize("kind", ["cross_entropy", "binary_cross_entropy", "squared_error",
-                                  "poisson"])
+                                  "absolute_error", "huber", "poisson"])
 @pytest.mark.parametrize("activation", ["relu", "tanh", "logistic", "identity"])
 @pytest.mark.parametrize("dropout, weighted, l1, weight_decay", [
     (0.0, False, 0.0, 0.0), (0.3, False, 0.0, 0.0), (0.0, True, 0.0, 0.01),
@@ -60,11 +60,12 @@ def test_loss_and_gradients_match_autograd(kind, activation, dropout, weighted, 
         torch.testing.assert_close(grad, reference, rtol=1e-5, atol=1e-6)
 
 
+@pytest.mark.parametrize("kind", ["squared_error", "absolute_error"])
 @pytest.mark.parametrize("output_activation", [None, "sigmoid"])
 @pytest.mark.parametrize("dropout, weighted, l1, weight_decay", [
     (0.0, False, 0.0, 0.0), (0.25, True, 0.05, 0.1)])
-def test_autoencoder_loss_and_gradients_match_autograd(output_activation, dropout, weighted,
-                                                       l1, weight_decay):
+def test_autoencoder_loss_and_gradients_match_autograd(kind, output_activation, dropout,
+                                                       weighted, l1, weight_decay):
     generator = torch.Generator().manual_seed(0)
     torch.manual_seed(0)
     module = Autoencoder(6, (16, 8), (8,), 3, "relu", output_activation,
@@ -73,10 +74,10 @@ def test_autoencoder_loss_and_gradients_match_autograd(output_activation, dropou
     weight = torch.rand(40, generator=generator) * 3 if weighted else None
 
     torch.manual_seed(1)  # the same dropout masks for both
-    expected = _autograd(module, "squared_error", l1, weight_decay, X, X, weight)
+    expected = _autograd(module, kind, l1, weight_decay, X, X, weight)
     torch.manual_seed(1)
     module.zero_grad(set_to_none=True)
-    y_pred, loss = ExplicitBackprop(module, "squared_error", l1, weight_decay)(X, X, weight)
+    y_pred, loss = ExplicitBackprop(module, kind, l1, weight_decay)(X, X, weight)
 
     torch.testing.assert_close(y_pred, expected[0])
     if not weight_decay:
@@ -91,12 +92,13 @@ def test_autoencoder_loss_and_gradients_match_autograd(output_activation, dropou
     (MLP(4, 2, (), "relu", (), False), "squared_error", True),
     (MLP(4, 2, (8,), "relu", (0.0,), True), "cross_entropy", False),  # batch norm
     (MLP(4, 2, (8,), "gelu", (0.0,), False), "cross_entropy", False),
-    (MLP(4, 2, (8,), "relu", (0.0,), False), "absolute_error", False),
+    (MLP(4, 2, (8,), "relu", (0.0,), False), "absolute_error", True),
+    (MLP(4, 2, (8,), "relu", (0.0,), False), "huber", True),
     (Autoencoder(4, (8,), (8,), 2, "relu", None, (0.0, 0.0), False), "squared_error", True),
     (Autoencoder(4, (8,), (8,), 2, "relu", "sigmoid", (0.2, 0.2), False), "squared_error",
      True),
     (Autoencoder(4, (8,), (8,), 2, "relu", None, (0.0, 0.0), True), "squared_error", False),
-    (Autoencoder(4, (8,), (8,), 2, "relu", None, (0.0, 0.0), False), "absolute_error", False),
+    (Autoencoder(4, (8,), (8,), 2, "relu", None, (0.0, 0.0), False), "absolute_error", True),
 ])
 def test_supported_networks_and_losses(module, kind, supported):
     assert ExplicitBackprop.supports(module, kind) is supported
@@ -106,11 +108,13 @@ def test_supported_networks_and_losses(module, kind, supported):
     (MLPClassifier, {}, True),
     (MLPRegressor, {"activation": "tanh"}, True),
     (MLPClassifier, {"batch_norm": True}, False),
-    (MLPRegressor, {"loss": "huber"}, False),
+    (MLPRegressor, {"loss": "huber"}, True),
+    (MLPRegressor, {"loss": "absolute_error", "activation": "gelu"}, False),
     (MLPRegressor, {"loss": "poisson"}, True),
     (MLPAutoencoder, {}, True),
     (MLPAutoencoder, {"output_activation": "sigmoid", "dropout": 0.1}, True),
-    (MLPAutoencoder, {"loss": "absolute_error"}, False),
+    (MLPAutoencoder, {"loss": "absolute_error"}, True),
+    (MLPAutoencoder, {"batch_norm": True}, False),
 ])
 def test_estimators_train_through_the_explicit_path_when_supported(Estimator, params,
                                                                    explicit):
