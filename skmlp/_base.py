@@ -539,6 +539,8 @@ class BaseMLP(BaseEstimator, metaclass=ABCMeta):
             net.initialize()
         net.module_.load_state_dict(fitted.module_.state_dict())
         net.history = fitted.history
+        # the shuffles go on from where they were, not again from the first epoch's
+        net.shuffle_generator_.set_state(fitted.shuffle_generator_.get_state())
         # skorch resumes a schedule at the history's last epoch, from each
         # group's initial rate: here the current learning_rate_init
         for group in net.optimizer_.param_groups:

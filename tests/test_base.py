@@ -501,6 +501,7 @@ def test_warm_started_fit_takes_the_current_training_parameters_and_the_fitted_w
     clf = MLPClassifier(warm_start=True, max_iter=3, learning_rate="constant",
                         random_state=0).fit(X, y)
     first_curve, weights = list(clf.loss_curve_), _weights(clf)
+    shuffles = clf.net_.shuffle_generator_.get_state()
     # as scikit-learn's: a new optimizer from the current solver, rate and alpha
     clf.set_params(solver="sgd", learning_rate_init=1e-30, alpha=0.1, max_iter=1).fit(X, y)
     optimizer = clf.net_.optimizer_
@@ -511,6 +512,11 @@ def test_warm_started_fit_takes_the_current_training_parameters_and_the_fitted_w
     # the step was negligible: the network is the one the first fit left
     for (name, a), b in zip(_weights(clf).items(), weights.values(), strict=True):
         torch.testing.assert_close(a, b, msg=name)
+    # the shuffles went on from the first fit's: one more permutation of the rows
+    generator = torch.Generator()
+    generator.set_state(shuffles)
+    torch.randperm(len(X), generator=generator)
+    assert torch.equal(clf.net_.shuffle_generator_.get_state(), generator.get_state())
     # partial_fit keeps its optimizer, as scikit-learn's does
     clf.set_params(learning_rate_init=0.5).partial_fit(X, y)
     assert clf.net_.optimizer_ is optimizer and optimizer.param_groups[0]["lr"] == 1e-30
