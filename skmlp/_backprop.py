@@ -6,11 +6,11 @@ operation of the forward pass and walks the graph back, which for a
 ``(100,)`` network at batch 200 costs about a quarter of the whole step
 (measured on one thread: 318 µs per step with autograd, 243 µs with the
 gradients written out). scikit-learn writes its gradients out for the same
-reason. Here they are written out for the networks it supports (linear
-layers, its four activations, dropout; plain MLPs and autoencoders, whose
-sigmoid output is one more activation) and the losses with a closed-form
-gradient (all of skmlp's); anything else (batch norm, other activations)
-trains through autograd as before.
+reason. Here they are written out for networks of linear layers, dropout
+and the activations that differentiate from their output (scikit-learn's
+four, and leaky ReLU, ELU and SELU), plain MLPs and autoencoders (whose
+sigmoid output is one more activation), under every loss skmlp offers;
+anything else (batch norm, GELU, PReLU) trains through autograd as before.
 """
 
 import torch
@@ -20,12 +20,22 @@ from torch.nn import functional as F
 from ._losses import half_poisson_deviance, l1_penalty, per_sample, weighted_mean
 from .modules import MLP, Autoencoder, Dropout, weight_parameters
 
-#: activation -> (gradient at its output, its output) -> gradient at its input;
-#: the kernels autograd itself runs for these activations
+#: SELU is ``scale * ELU(alpha)`` with these constants (torch's)
+_SELU_ALPHA, _SELU_SCALE = 1.6732632423543772848170429916717, 1.0507009873554804934193349852946
+
+#: activation -> (layer, gradient at its output, its output) -> gradient at its
+#: input; the kernels autograd itself runs for these activations, all of which
+#: differentiate from their output (so they may run in place)
 _BACKWARD = {
-    nn.ReLU: lambda grad, out: torch.ops.aten.threshold_backward(grad, out, 0),
-    nn.Tanh: torch.ops.aten.tanh_backward,
-    nn.Sigmoid: torch.ops.aten.sigmoid_backward,
+    nn.ReLU: lambda layer, grad, out: torch.ops.aten.threshold_backward(grad, out, 0),
+    nn.LeakyReLU: lambda layer, grad, out: torch.ops.aten.leaky_relu_backward(
+        grad, out, layer.negative_slope, True),
+    nn.ELU: lambda layer, grad, out: torch.ops.aten.elu_backward(grad, layer.alpha, 1, 1,
+                                                                 True, out),
+    nn.SELU: lambda layer, grad, out: torch.ops.aten.elu_backward(grad, _SELU_ALPHA,
+                                                                  _SELU_SCALE, 1, True, out),
+    nn.Tanh: lambda layer, grad, out: torch.ops.aten.tanh_backward(grad, out),
+    nn.Sigmoid: lambda layer, grad, out: torch.ops.aten.sigmoid_backward(grad, out),
 }
 
 
@@ -148,7 +158,7 @@ class ExplicitBackprop:
                 elif isinstance(layer, Dropout):
                     grad = grad.mul_(tensor)  # grad is this step's own tensor
                 elif type(layer) in _BACKWARD:
-                    grad = _BACKWARD[type(layer)](grad, tensor)
+                    grad = _BACKWARD[type(layer)](layer, grad, tensor)
             if self.l1 > 0:
                 loss = loss + l1_penalty(self.weights, self.l1, len(X))
                 torch._foreach_add_([weight.grad for weight in self.weights],

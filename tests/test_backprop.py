@@ -32,7 +32,8 @@ def _autograd(module, kind, l1, weight_decay, X, y, weight):
 
 @pytest.mark.parametrize("kind", ["cross_entropy", "binary_cross_entropy", "squared_error",
                                   "absolute_error", "huber", "poisson"])
-@pytest.mark.parametrize("activation", ["relu", "tanh", "logistic", "identity"])
+@pytest.mark.parametrize("activation", ["relu", "leaky_relu", "elu", "selu", "tanh",
+                                        "logistic", "identity"])
 @pytest.mark.parametrize("dropout, weighted, l1, weight_decay", [
     (0.0, False, 0.0, 0.0), (0.3, False, 0.0, 0.0), (0.0, True, 0.0, 0.01),
     (0.2, True, 0.05, 0.1),
@@ -107,6 +108,9 @@ def test_supported_networks_and_losses(module, kind, supported):
 @pytest.mark.parametrize("Estimator, params, explicit", [
     (MLPClassifier, {}, True),
     (MLPRegressor, {"activation": "tanh"}, True),
+    (MLPClassifier, {"activation": "selu"}, True),
+    (MLPClassifier, {"activation": "gelu"}, False),
+    (MLPClassifier, {"activation": "prelu"}, False),
     (MLPClassifier, {"batch_norm": True}, False),
     (MLPRegressor, {"loss": "huber"}, True),
     (MLPRegressor, {"loss": "absolute_error", "activation": "gelu"}, False),
