@@ -281,7 +281,8 @@ def test_lbfgs_minimises_the_loss_plus_scikit_learns_l2_penalty(data):
     assert largest[0] < 1e-4 < largest[1]
 
 
-@pytest.mark.parametrize("params", [{"batch_norm": True}, {"activation": "gelu"}])
+@pytest.mark.parametrize("params", [{"batch_norm": True},
+                                    {"batch_norm": True, "activation": "gelu"}])
 def test_lbfgs_trains_through_autograd_too(params, data):
     X, y = data
     clf = MLPClassifier(**SKLEARN_NETWORK, solver="lbfgs", max_iter=15, random_state=0,
