@@ -497,6 +497,12 @@ class BaseMLP(BaseEstimator, metaclass=ABCMeta):
                                       split=self.early_stopping and not one_pass)
         sizes = _layer_sizes(self.hidden_layer_sizes)
         batch_size = self._batch_size(len(train))
+        if self.batch_norm and batch_size < 2:
+            raise ValueError(
+                f"batch_norm=True normalises each batch by its own mean and variance, "
+                f"which one row does not have, but the batches here hold {batch_size} "
+                "row. Use a batch_size of at least 2 (and at least 2 rows), or "
+                "batch_norm=False.")
         if not incremental:
             self.net_ = self._build_net(X.shape[1], sizes, len(train), batch_size, device)
             with seeded(self._seed, device):

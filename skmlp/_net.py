@@ -16,6 +16,7 @@ gradients written out instead of recorded by autograd.
 import torch
 from skorch import NeuralNet
 from skorch.callbacks import Callback, EpochTimer, LRScheduler
+from torch import nn
 
 from ._backprop import ExplicitBackprop
 from ._data import SparseRows, TensorBatches, TensorData, as_stored_tensor, features_to
@@ -128,7 +129,9 @@ class TabularNet(NeuralNet):
         if training:
             return TensorBatches(dataset, min(self.batch_size, len(dataset)),
                                  shuffle=self.shuffle, generator=self.shuffle_generator_,
-                                 device=self.device)
+                                 device=self.device, no_single_rows=any(
+                                     isinstance(m, nn.BatchNorm1d)
+                                     for m in self.module_.modules()))
         return TensorBatches(dataset, PREDICT_BATCH_SIZE, device=self.device)
 
     def fit_loop(self, X, y=None, epochs=None, *, valid=None, **fit_params):

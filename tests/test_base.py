@@ -765,6 +765,20 @@ def test_invalid_architectures_are_explained(data, params, message):
 
 
 @pytest.mark.parametrize("Estimator", ESTIMATORS)
+def test_batch_norm_trains_when_one_row_is_left_over_and_explains_single_row_batches(
+        Estimator, data):
+    X, y = data
+    X, y = X[:201], y[:201]  # batches of 200 and 1: the row joins the first batch
+    estimator = Estimator(batch_norm=True, max_iter=2, random_state=0).fit(X, y)
+    assert estimator.history_[-1, "train_batch_count"] == 1
+    with pytest.raises(ValueError, match="batch_norm=True .* hold 1 row"):
+        Estimator(batch_norm=True, batch_size=1).fit(X, y)
+    classes = {"classes": [0, 1]} if Estimator is MLPClassifier else {}
+    with pytest.raises(ValueError, match="batch_norm=True .* hold 1 row"):
+        Estimator(batch_norm=True).partial_fit(X[:1], y[:1], **classes)
+
+
+@pytest.mark.parametrize("Estimator", ESTIMATORS)
 def test_diverging_training_stops_with_the_epoch_and_a_hint(Estimator, data):
     X, y = data
     with pytest.raises(FloatingPointError, match="diverged at epoch 1.*learning_rate_init"):

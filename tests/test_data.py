@@ -53,6 +53,19 @@ def test_batches_on_the_model_device_are_the_data_itself(shuffle):
             assert torch.equal(x, y)
 
 
+@pytest.mark.parametrize("shuffle", [False, True])
+@pytest.mark.parametrize("n, sizes", [(9, [4, 5]), (10, [4, 4, 2]), (5, [5]), (1, [1])])
+def test_a_row_left_over_joins_the_last_batch_when_single_rows_are_barred(shuffle, n, sizes):
+    data = _data_set(n)
+    batches = list(TensorBatches(data, 4, shuffle=shuffle, generator=torch.Generator(),
+                                 no_single_rows=True))
+    assert [len(X) for X, _, _ in batches] == sizes
+    rows = torch.cat([y for _, y, _ in batches])
+    assert sorted(rows.tolist()) == list(range(n))  # every row once
+    plain = TensorBatches(data, 4)
+    assert [len(X) for X, _, _ in plain] == [min(4, n - lo) for lo in range(0, n, 4)]
+
+
 def test_an_autoencoders_batches_share_one_tensor_after_the_copy():
     X = torch.arange(12.0).reshape(4, 3)
     (X_batch, y_batch, weight), = TensorBatches(TensorData(X, X), 4, shuffle=True,
