@@ -1,5 +1,7 @@
 """Explicit backpropagation gives autograd's loss and gradients."""
 
+import copy
+
 import pytest
 import torch
 
@@ -60,6 +62,35 @@ def test_loss_and_gradients_match_autograd(kind, activation, dropout, weighted, 
         torch.testing.assert_close(grad, reference, rtol=1e-5, atol=1e-6)
 
 
+@pytest.mark.parametrize("momentum", [0.1, None])  # None: a cumulative average
+@pytest.mark.parametrize("activation", ["relu", "gelu"])
+@pytest.mark.parametrize("kind", ["cross_entropy", "squared_error"])
+def test_batch_norm_gradients_and_running_statistics_match_autograd(kind, activation,
+                                                                   momentum):
+    generator = torch.Generator().manual_seed(0)
+    torch.manual_seed(0)
+    reference = MLP(6, 3, (16, 8), activation, (0.2, 0.2), True).train()
+    for layer in reference.layers:
+        if isinstance(layer, torch.nn.BatchNorm1d):
+            layer.momentum = momentum
+    module = copy.deepcopy(reference)
+    step = ExplicitBackprop(module, kind, 0.01, 0.1)
+    for _ in range(3):  # the running statistics over several steps
+        X = torch.randn(40, 6, generator=generator) * 3 + 1
+        y = _targets(kind, 40, 3, generator)
+        torch.manual_seed(1)
+        expected = _autograd(reference, kind, 0.01, 0.1, X, y, None)
+        torch.manual_seed(1)
+        y_pred, _ = step(X, y, None)
+        torch.testing.assert_close(y_pred, expected[0])
+        for grad, wanted in zip([p.grad for p in module.parameters()], expected[2],
+                                strict=True):
+            torch.testing.assert_close(grad, wanted, rtol=1e-5, atol=1e-6)
+    for (name, buffer), wanted in zip(module.named_buffers(), reference.buffers(),
+                                      strict=True):
+        torch.testing.assert_close(buffer, wanted, msg=name)
+
+
 @pytest.mark.parametrize("kind", ["squared_error", "absolute_error"])
 @pytest.mark.parametrize("output_activation", [None, "sigmoid"])
 @pytest.mark.parametrize("dropout, weighted, l1, weight_decay", [
@@ -90,7 +121,7 @@ def test_autoencoder_loss_and_gradients_match_autograd(kind, output_activation, 
 @pytest.mark.parametrize("module, kind, supported", [
     (MLP(4, 2, (8,), "relu", (0.5,), False), "cross_entropy", True),
     (MLP(4, 2, (), "relu", (), False), "squared_error", True),
-    (MLP(4, 2, (8,), "relu", (0.0,), True), "cross_entropy", False),  # batch norm
+    (MLP(4, 2, (8,), "relu", (0.0,), True), "cross_entropy", True),  # batch norm
     (MLP(4, 2, (8,), "gelu", (0.0,), False), "cross_entropy", True),
     (MLP(4, 2, (8,), "prelu", (0.0,), False), "cross_entropy", True),
     (MLP(4, 2, (8,), "relu", (0.0,), False), "absolute_error", True),
@@ -98,7 +129,8 @@ def test_autoencoder_loss_and_gradients_match_autograd(kind, output_activation, 
     (Autoencoder(4, (8,), (8,), 2, "relu", None, (0.0, 0.0), False), "squared_error", True),
     (Autoencoder(4, (8,), (8,), 2, "relu", "sigmoid", (0.2, 0.2), False), "squared_error",
      True),
-    (Autoencoder(4, (8,), (8,), 2, "relu", None, (0.0, 0.0), True), "squared_error", False),
+    (Autoencoder(4, (8,), (8,), 2, "relu", None, (0.0, 0.0), True), "squared_error", True),
+    (torch.nn.Sequential(torch.nn.Linear(4, 2)), "squared_error", False),
     (Autoencoder(4, (8,), (8,), 2, "relu", None, (0.0, 0.0), False), "absolute_error", True),
 ])
 def test_supported_networks_and_losses(module, kind, supported):
@@ -110,15 +142,15 @@ def test_supported_networks_and_losses(module, kind, supported):
     (MLPRegressor, {"activation": "tanh"}, True),
     (MLPClassifier, {"activation": "selu"}, True),
     (MLPClassifier, {"activation": "gelu"}, True),
-    (MLPClassifier, {"activation": "prelu", "batch_norm": True}, False),
-    (MLPClassifier, {"batch_norm": True}, False),
+    (MLPClassifier, {"activation": "prelu", "batch_norm": True}, True),
+    (MLPClassifier, {"batch_norm": True}, True),
     (MLPRegressor, {"loss": "huber"}, True),
     (MLPRegressor, {"loss": "absolute_error", "activation": "prelu"}, True),
     (MLPRegressor, {"loss": "poisson"}, True),
     (MLPAutoencoder, {}, True),
     (MLPAutoencoder, {"output_activation": "sigmoid", "dropout": 0.1}, True),
     (MLPAutoencoder, {"loss": "absolute_error"}, True),
-    (MLPAutoencoder, {"batch_norm": True}, False),
+    (MLPAutoencoder, {"batch_norm": True}, True),
 ])
 def test_estimators_train_through_the_explicit_path_when_supported(Estimator, params,
                                                                    explicit):
