@@ -32,6 +32,25 @@ def _autograd(module, kind, l1, weight_decay, X, y, weight):
     return y_pred.detach(), loss.detach(), [p.grad.clone() for p in module.parameters()]
 
 
+def _check_one_step(module, kind, l1, weight_decay, X, y, weight, *, reference=None):
+    """One explicit step on ``module`` gives autograd's output, loss and gradients.
+
+    Autograd runs on ``reference`` (default: ``module`` itself), with the
+    same dropout masks.
+    """
+    torch.manual_seed(1)
+    expected = _autograd(module if reference is None else reference, kind, l1, weight_decay,
+                         X, y, weight)
+    torch.manual_seed(1)
+    module.zero_grad(set_to_none=True)
+    y_pred, loss = ExplicitBackprop(module, kind, l1, weight_decay)(X, y, weight)
+    torch.testing.assert_close(y_pred, expected[0])
+    if not weight_decay:  # the L2 penalty is a gradient only, like scikit-learn's
+        torch.testing.assert_close(loss, expected[1])
+    for grad, wanted in zip([p.grad for p in module.parameters()], expected[2], strict=True):
+        torch.testing.assert_close(grad, wanted, rtol=1e-5, atol=1e-6)
+
+
 @pytest.mark.parametrize("kind", ["cross_entropy", "binary_cross_entropy", "squared_error",
                                   "absolute_error", "huber", "poisson"])
 @pytest.mark.parametrize("activation", sorted(ACTIVATIONS))
@@ -47,19 +66,7 @@ def test_loss_and_gradients_match_autograd(kind, activation, dropout, weighted, 
     X = torch.randn(40, 6, generator=generator)
     y = _targets(kind, 40, 3, generator)
     weight = torch.rand(40, generator=generator) * 3 if weighted else None
-
-    torch.manual_seed(1)  # the same dropout masks for both
-    expected = _autograd(module, kind, l1, weight_decay, X, y, weight)
-    torch.manual_seed(1)
-    module.zero_grad(set_to_none=True)
-    y_pred, loss = ExplicitBackprop(module, kind, l1, weight_decay)(X, y, weight)
-
-    torch.testing.assert_close(y_pred, expected[0])
-    if not weight_decay:  # the L2 penalty is a gradient only, like scikit-learn's
-        torch.testing.assert_close(loss, expected[1])
-    for grad, reference in zip([p.grad for p in module.parameters()], expected[2],
-                               strict=True):
-        torch.testing.assert_close(grad, reference, rtol=1e-5, atol=1e-6)
+    _check_one_step(module, kind, l1, weight_decay, X, y, weight)
 
 
 @pytest.mark.parametrize("momentum", [0.1, None])  # None: a cumulative average
@@ -74,18 +81,10 @@ def test_batch_norm_gradients_and_running_statistics_match_autograd(kind, activa
         if isinstance(layer, torch.nn.BatchNorm1d):
             layer.momentum = momentum
     module = copy.deepcopy(reference)
-    step = ExplicitBackprop(module, kind, 0.01, 0.1)
     for _ in range(3):  # the running statistics over several steps
         X = torch.randn(40, 6, generator=generator) * 3 + 1
         y = _targets(kind, 40, 3, generator)
-        torch.manual_seed(1)
-        expected = _autograd(reference, kind, 0.01, 0.1, X, y, None)
-        torch.manual_seed(1)
-        y_pred, _ = step(X, y, None)
-        torch.testing.assert_close(y_pred, expected[0])
-        for grad, wanted in zip([p.grad for p in module.parameters()], expected[2],
-                                strict=True):
-            torch.testing.assert_close(grad, wanted, rtol=1e-5, atol=1e-6)
+        _check_one_step(module, kind, 0.01, 0.1, X, y, None, reference=reference)
     for (name, buffer), wanted in zip(module.named_buffers(), reference.buffers(),
                                       strict=True):
         torch.testing.assert_close(buffer, wanted, msg=name)
@@ -103,19 +102,7 @@ def test_autoencoder_loss_and_gradients_match_autograd(kind, output_activation, 
                          (dropout,) * 3, False).train()
     X = torch.rand(40, 6, generator=generator)
     weight = torch.rand(40, generator=generator) * 3 if weighted else None
-
-    torch.manual_seed(1)  # the same dropout masks for both
-    expected = _autograd(module, kind, l1, weight_decay, X, X, weight)
-    torch.manual_seed(1)
-    module.zero_grad(set_to_none=True)
-    y_pred, loss = ExplicitBackprop(module, kind, l1, weight_decay)(X, X, weight)
-
-    torch.testing.assert_close(y_pred, expected[0])
-    if not weight_decay:
-        torch.testing.assert_close(loss, expected[1])
-    for grad, reference in zip([p.grad for p in module.parameters()], expected[2],
-                               strict=True):
-        torch.testing.assert_close(grad, reference, rtol=1e-5, atol=1e-6)
+    _check_one_step(module, kind, l1, weight_decay, X, X, weight)
 
 
 @pytest.mark.parametrize("module, kind, supported", [
