@@ -347,19 +347,19 @@ def _state_dict_copy(optimizer):
 
 
 @contextmanager
-def _unchanged_on_error(estimator, incremental):
+def _unchanged_on_error(estimator, in_place):
     """Run a fit; if it raises, put the estimator back as it was before it.
 
     scikit-learn's validation sets ``n_features_in_`` and
     ``feature_names_in_`` before it checks the values, so a refit on bad
     input would otherwise leave a fitted model that rejects the data it was
     fitted on; a refit that diverges would leave NaN weights. The fitted
-    attributes are restored, and for an ``incremental`` fit (which trains
-    the existing network in place) the network's weights, optimizer state
+    attributes are restored, and when the fit trains the existing network
+    ``in_place`` (``partial_fit``) the network's weights, optimizer state
     and history as well.
     """
     attributes = dict(vars(estimator))
-    net = estimator.net_ if incremental else None
+    net = estimator.net_ if in_place else None
     if net is not None:
         weights = {name: tensor.clone() for name, tensor in net.module_.state_dict().items()}
         optimizer_state = _state_dict_copy(net.optimizer_)
@@ -486,7 +486,7 @@ class BaseMLP(BaseEstimator, metaclass=ABCMeta):
         ``partial_fit`` does; otherwise ``max_iter`` epochs. A call that
         raises leaves the estimator as it was (see ``_unchanged_on_error``).
         """
-        with _unchanged_on_error(self, incremental):
+        with _unchanged_on_error(self, in_place=incremental and one_pass):
             return self._fit_unguarded(X, y, sample_weight, incremental=incremental,
                                        one_pass=one_pass, classes=classes)
 
@@ -559,7 +559,7 @@ class BaseMLP(BaseEstimator, metaclass=ABCMeta):
         with seeded(self._seed, device):
             net.initialize()
         net.module_.load_state_dict(fitted.module_.state_dict())
-        net.history = fitted.history
+        net.history = copy.copy(fitted.history)  # the fitted net's stays as it is
         # the shuffles go on from where they were, not again from the first epoch's
         net.shuffle_generator_.set_state(fitted.shuffle_generator_.get_state())
         # skorch resumes a schedule at the history's last epoch, from each
