@@ -289,6 +289,15 @@ def cold_start(name, repeats):
             "second_fit_s": second_fit_s, "one_off_s": first_fit_s - second_fit_s}
 
 
+def _timed_fit(model, X, y):
+    """``(seconds, model)`` of ``model.fit(X, y)``, without convergence warnings."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        start = time.perf_counter()
+        model.fit(X, y)
+    return time.perf_counter() - start, model
+
+
 def run_regression(repeats, n_rows=100_000, epochs=10):
     warm_up("sklearn")
     warm_up("skmlp")
@@ -298,13 +307,8 @@ def run_regression(repeats, n_rows=100_000, epochs=10):
     classes = {"sklearn": SklearnRegressor, "skmlp": MLPRegressor}
 
     def fit_once(name):
-        model = classes[name](batch_size=BATCH, learning_rate_init=LR, random_state=0,
-                              **_fixed_epochs(epochs))
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore", ConvergenceWarning)
-            start = time.perf_counter()
-            model.fit(X, y)
-        return time.perf_counter() - start, model
+        return _timed_fit(classes[name](batch_size=BATCH, learning_rate_init=LR,
+                                        random_state=0, **_fixed_epochs(epochs)), X, y)
 
     rows = []
     fits = _fastest_in_turns(classes, fit_once, repeats, seconds=lambda run: run[0])
@@ -335,12 +339,7 @@ def run_defaults(sizes, repeats):
                                                             stratify=y, random_state=0)
 
         def fit_once(name, X_train=X_train, y_train=y_train):
-            model = classes[name](random_state=0)
-            with warnings.catch_warnings():
-                warnings.simplefilter("ignore", ConvergenceWarning)
-                start = time.perf_counter()
-                model.fit(X_train, y_train)
-            return time.perf_counter() - start, model
+            return _timed_fit(classes[name](random_state=0), X_train, y_train)
 
         for name, (seconds, model) in _fastest_in_turns(classes, fit_once, repeats,
                                                         seconds=lambda run: run[0]).items():
