@@ -52,6 +52,10 @@ def check_features(estimator, X, y="no_validation", *, reset, **check_params):
     try:
         validated = validate_data(estimator, X, y, reset=reset, dtype="numeric",
                                   **check_params)
+        # scikit-learn hands back a frame of mixed columns as an object
+        # array; its text only fails in the conversion to float
+        validated = ((_as_float(validated[0]), validated[1]) if isinstance(validated, tuple)
+                     else _as_float(validated))
     except ValueError as err:
         columns = _non_numeric_columns(X)
         if not columns:
@@ -61,9 +65,7 @@ def check_features(estimator, X, y="no_validation", *, reset, **check_params):
             f"are not numeric: {columns}. Encode them first, for example with "
             "sklearn.compose.ColumnTransformer([('categories', OneHotEncoder(), "
             f"{columns})], remainder='passthrough') in a Pipeline.") from err
-    if isinstance(validated, tuple):
-        return _as_float(validated[0]), validated[1]
-    return _as_float(validated)
+    return validated
 
 
 def _as_float(X):

@@ -727,10 +727,17 @@ def test_fitted_with_feature_names_warns_for_an_unnamed_array(data):
         est.predict(X[:3])
 
 
-def test_text_columns_point_to_column_transformer():
-    X = pd.DataFrame({"size": [1.0, 2.0, 3.0, 4.0], "colour": ["red", "blue", "red", "b"]})
+@pytest.mark.parametrize("dtype", [object, "category", "string"])
+def test_text_columns_point_to_column_transformer(dtype):
+    # object text fails inside scikit-learn's validation; categories and
+    # pandas strings pass it as an object array and fail in the float cast
+    colour = pd.Series(["red", "blue", "red", "b"], dtype=dtype)
+    X = pd.DataFrame({"size": [1.0, 2.0, 3.0, 4.0], "colour": colour})
     with pytest.raises(ValueError, match=r"\['colour'\].*ColumnTransformer"):
         MLPClassifier().fit(X, [0, 1, 0, 1])
+    clf = MLPClassifier(max_iter=1).fit(X[["size"]].assign(colour=1.0), [0, 1, 0, 1])
+    with pytest.raises(ValueError, match=r"\['colour'\].*ColumnTransformer"):
+        clf.predict(X)
 
 
 @pytest.mark.parametrize("Estimator", ESTIMATORS)
