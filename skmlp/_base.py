@@ -211,9 +211,10 @@ def _training_parameters(hidden_layer_sizes, dropout, learning_rate, tol_mode="a
                                            tol=_TOL_DOCS[tol_mode])
 
 _DEVICE_PARAMETERS = """\
-device : str, default="cpu"
+device : str or torch.device, default="cpu"
         Where to train and predict: ``"cpu"``, ``"cuda"`` (or
-        ``"cuda:N"``), or ``"auto"`` (CUDA when available). The data is
+        ``"cuda:N"``, or the ``torch.device`` of either), or ``"auto"``
+        (CUDA when available). The data is
         moved to the GPU once per call, not per batch, when it fits in half
         the GPU's free memory; larger data stays in host memory and is
         copied over batch by batch. A model trained on a GPU unpickles and
@@ -428,7 +429,7 @@ class BaseMLP(BaseEstimator, metaclass=ABCMeta):
         "epsilon": [Interval(Real, 0, None, closed="neither")],
         "n_iter_no_change": [Interval(Integral, 1, None, closed="left")],
         "max_fun": [Interval(Integral, 1, None, closed="left")],
-        "device": [str],
+        "device": [str, torch.device],
         "callbacks": [list, None],
     }
 

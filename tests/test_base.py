@@ -646,6 +646,9 @@ def test_device_auto_and_unavailable_cuda():
             MLPClassifier(device="cuda").fit(X, y)
     with pytest.raises(ValueError, match="device='gpu' is not a torch device"):
         MLPClassifier(device="gpu").fit(X, y)
+    clf = MLPClassifier(device=torch.device("cpu"), max_iter=1).fit(X, y)
+    assert clf.net_.device == "cpu"
+    assert clf.predict(X).shape == (40,)
 
 
 # -- bad input ---------------------------------------------------------------------
