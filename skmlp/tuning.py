@@ -34,6 +34,7 @@ import socket
 import tempfile
 import time
 import warnings
+from contextlib import contextmanager
 from numbers import Integral, Real
 
 import numpy as np
@@ -447,12 +448,11 @@ def _finished_count(study):
     return len(study.get_trials(deepcopy=False, states=_FINISHED))
 
 
-def _optimize(study, objective, n_trials, timeout, verbose):
+def _optimize(study, objective, n_trials, timeout):
     """Run trials until the study holds ``n_trials`` finished ones (or time runs out).
 
     Failed trials do not count; after ``n_trials`` failures in a row this
-    worker gives up rather than loop for ever. With ``verbose``, Optuna logs
-    every trial.
+    worker gives up rather than loop for ever.
     """
     failures = 0
 
@@ -464,13 +464,22 @@ def _optimize(study, objective, n_trials, timeout, verbose):
 
     if _finished_count(study) >= n_trials:
         return
+    study.optimize(objective, timeout=timeout, callbacks=[stop_when_done],
+                   catch=(_TrialFailed, _SurplusTrial))
+
+
+@contextmanager
+def _optuna_logging(verbose):
+    """Optuna's INFO logs with ``verbose``, its errors only without.
+
+    Quiet, a search logs nothing, as GridSearchCV: Optuna would log each
+    study it creates and each caught exception as a warning, while failed
+    fits already raise FitFailedWarning and surplus trials are bookkeeping.
+    """
     verbosity = optuna.logging.get_verbosity()
-    # Unless verbose, quiet: Optuna logs each caught exception as a warning,
-    # failed fits already raise FitFailedWarning, surplus trials are bookkeeping.
     optuna.logging.set_verbosity(optuna.logging.INFO if verbose else optuna.logging.ERROR)
     try:
-        study.optimize(objective, timeout=timeout, callbacks=[stop_when_done],
-                       catch=(_TrialFailed, _SurplusTrial))
+        yield
     finally:
         optuna.logging.set_verbosity(verbosity)
 
@@ -478,10 +487,11 @@ def _optimize(study, objective, n_trials, timeout, verbose):
 def _worker(storage, study_name, sampler, pruner, objective, n_trials, timeout,
             heartbeat_interval, grace_period, verbose):
     """One worker process: open the shared study and work on it."""
-    storage = _open_storage(storage, heartbeat_interval, grace_period)
-    study = optuna.load_study(study_name=study_name, storage=storage, sampler=sampler,
-                              pruner=pruner)
-    _optimize(study, objective, n_trials, timeout, verbose)
+    with _optuna_logging(verbose):
+        storage = _open_storage(storage, heartbeat_interval, grace_period)
+        study = optuna.load_study(study_name=study_name, storage=storage, sampler=sampler,
+                                  pruner=pruner)
+        _optimize(study, objective, n_trials, timeout)
 
 
 # -- the search estimator ----------------------------------------------------------------
@@ -723,7 +733,7 @@ class OptunaSearchCV(MetaEstimatorMixin, BaseEstimator):
                                self.n_trials, self.enable_pruning, self.return_train_score)
         grace = 2 * self.heartbeat_interval
         n_jobs = effective_n_jobs(self.n_jobs)
-        with tempfile.TemporaryDirectory() as tmp:
+        with tempfile.TemporaryDirectory() as tmp, _optuna_logging(self.verbose):
             storage = self.storage
             if storage is None and n_jobs > 1:
                 storage = optuna.storages.JournalStorage(
@@ -740,7 +750,7 @@ class OptunaSearchCV(MetaEstimatorMixin, BaseEstimator):
                     # shared study empty at the same moment
                     self.study_.enqueue_trial(start, skip_if_exists=True)
             if n_jobs == 1:
-                _optimize(self.study_, objective, self.n_trials, self.timeout, self.verbose)
+                _optimize(self.study_, objective, self.n_trials, self.timeout)
             else:
                 worker_storage = storage if isinstance(storage, str) else opened
                 Parallel(n_jobs=n_jobs, backend="loky")(

@@ -115,7 +115,7 @@ def test_results_come_from_one_snapshot_of_a_shared_study(Xy, monkeypatch):
 
 
 @pytest.mark.parametrize("verbose", [0, 1])
-def test_verbose_search_logs_every_trial(Xy, verbose):
+def test_verbose_search_logs_every_trial_and_a_quiet_one_nothing(Xy, verbose):
     records = []
     handler = logging.Handler()
     handler.emit = records.append
@@ -127,6 +127,10 @@ def test_verbose_search_logs_every_trial(Xy, verbose):
         logging.getLogger("optuna").removeHandler(handler)
     finished = [r for r in records if "finished with value" in r.getMessage()]
     assert len(finished) == (2 if verbose else 0)
+    created = [r for r in records if "A new study created" in r.getMessage()]
+    assert len(created) == (1 if verbose else 0)
+    if not verbose:
+        assert records == []
 
 
 def test_seeded_search_is_reproducible(Xy):
