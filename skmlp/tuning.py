@@ -29,6 +29,7 @@ stale-trial heartbeat) and the study itself.
 """
 
 import importlib.util
+import math
 import os
 import socket
 import tempfile
@@ -444,6 +445,16 @@ class _Objective:
         return self._score(model, X, y)[self.refit_metric]
 
 
+def _refit_index(index, n_rows):
+    """The row a ``refit`` callable chose, checked as ``GridSearchCV`` checks it."""
+    if not isinstance(index, Integral):
+        raise TypeError(f"refit returned {index!r}, not the integer index of a row of "
+                        "cv_results_.")
+    if not 0 <= index < n_rows:
+        raise IndexError(f"refit returned {index}, but cv_results_ has {n_rows} rows.")
+    return int(index)
+
+
 def _finished_count(study):
     return len(study.get_trials(deepcopy=False, states=_FINISHED))
 
@@ -529,9 +540,10 @@ class OptunaSearchCV(MetaEstimatorMixin, BaseEstimator):
         ...}`` or a callable ``trial -> dict of parameters`` for conditional
         spaces (see :func:`default_search_space`). A callable must be
         picklable (a module-level function or class) when ``n_jobs > 1``.
-    n_trials : int, default=20
+    n_trials : int or None, default=20
         Finished trials (complete or pruned) the study should hold. A resumed
-        study runs only the missing ones.
+        study runs only the missing ones. None: as many as ``timeout``
+        allows, which must then be set.
     timeout : float or None, default=None
         Stop each worker after this many seconds.
     cv : int, cross-validation generator or iterable, default=5
@@ -540,9 +552,13 @@ class OptunaSearchCV(MetaEstimatorMixin, BaseEstimator):
     scoring : str, callable, list or dict, default=None
         As in ``GridSearchCV``; several metrics need ``refit`` to name the
         one to optimise.
-    refit : bool or str, default=True
+    refit : bool, str or callable, default=True
         Refit the best parameters on the whole data; with several metrics,
-        the metric to optimise and refit on.
+        the metric to optimise and refit on. As in ``GridSearchCV``, a
+        callable takes ``cv_results_`` and returns the index of the trial
+        to refit (e.g. the smallest network within a standard deviation of
+        the best score); there is then no ``best_score_``. The study still
+        maximises the (single) metric.
     error_score : "raise" or float, default=np.nan
         Score of a trial whose fit raises; the trial is recorded as failed,
         with the reason in its ``fail_reason`` user attribute, and the search
@@ -595,7 +611,8 @@ class OptunaSearchCV(MetaEstimatorMixin, BaseEstimator):
     best_params_ : dict
         Estimator parameters of the best trial.
     best_score_ : float
-        Its mean cross-validated score (of the refit metric).
+        Its mean cross-validated score (of the refit metric); not set when
+        ``refit`` is a callable.
     best_index_ : int
         Its row in ``cv_results_``.
     best_estimator_ : estimator
@@ -633,11 +650,11 @@ class OptunaSearchCV(MetaEstimatorMixin, BaseEstimator):
     _parameter_constraints: dict = {
         "estimator": [object],
         "param_distributions": [dict, callable],
-        "n_trials": [Interval(Integral, 1, None, closed="left")],
+        "n_trials": [Interval(Integral, 1, None, closed="left"), None],
         "timeout": [Interval(Real, 0, None, closed="neither"), None],
         "cv": ["cv_object"],
         "scoring": [str, callable, list, tuple, dict, None],
-        "refit": ["boolean", str],
+        "refit": ["boolean", str, callable],
         "error_score": [StrOptions({"raise"}), Real],
         "return_train_score": ["boolean"],
         "random_state": [Interval(Integral, 0, None, closed="left"), None],
@@ -722,6 +739,11 @@ class OptunaSearchCV(MetaEstimatorMixin, BaseEstimator):
         self : object
         """
         self._validate_params()
+        if self.n_trials is None and self.timeout is None:
+            raise ValueError("n_trials=None runs trials until the timeout, so it needs "
+                             "timeout to be set.")
+        # math.inf: no count stops the study, only the timeout
+        n_trials = math.inf if self.n_trials is None else self.n_trials
         _check_space_names(self.estimator, self.param_distributions, self.random_state)
         X, y, groups = indexable(X, y, groups)
         cv = check_cv(self.cv, y, classifier=is_classifier(self.estimator))
@@ -730,7 +752,7 @@ class OptunaSearchCV(MetaEstimatorMixin, BaseEstimator):
         refit_metric = self._refit_metric(scorers)
         objective = _Objective(self.estimator, self.param_distributions, X, y, splits,
                                scorers, refit_metric, fit_params, self.error_score,
-                               self.n_trials, self.enable_pruning, self.return_train_score)
+                               n_trials, self.enable_pruning, self.return_train_score)
         grace = 2 * self.heartbeat_interval
         n_jobs = effective_n_jobs(self.n_jobs)
         with tempfile.TemporaryDirectory() as tmp, _optuna_logging(self.verbose):
@@ -750,12 +772,12 @@ class OptunaSearchCV(MetaEstimatorMixin, BaseEstimator):
                     # shared study empty at the same moment
                     self.study_.enqueue_trial(start, skip_if_exists=True)
             if n_jobs == 1:
-                _optimize(self.study_, objective, self.n_trials, self.timeout)
+                _optimize(self.study_, objective, n_trials, self.timeout)
             else:
                 worker_storage = storage if isinstance(storage, str) else opened
                 Parallel(n_jobs=n_jobs, backend="loky")(
                     delayed(_worker)(worker_storage, study_name, self._sampler(i),
-                                     self._pruner(), objective, self.n_trials, self.timeout,
+                                     self._pruner(), objective, n_trials, self.timeout,
                                      self.heartbeat_interval, grace, self.verbose)
                     for i in range(n_jobs))
             if self.storage is None and n_jobs > 1:
@@ -830,10 +852,13 @@ class OptunaSearchCV(MetaEstimatorMixin, BaseEstimator):
         self.cv_results_ = results
         # from the same snapshot as the table: in a shared study another worker's
         # trial may finish (and become the study's best) after it was taken
-        best = max(complete, key=lambda trial: trial.value)
-        self.best_index_ = int(np.flatnonzero(results["trial_number"] == best.number)[0])
+        if callable(self.refit):
+            self.best_index_ = _refit_index(self.refit(results), len(trials))
+        else:
+            best = max(complete, key=lambda trial: trial.value)
+            self.best_index_ = int(np.flatnonzero(results["trial_number"] == best.number)[0])
+            self.best_score_ = float(np.mean(best.user_attrs["split_scores"][refit_metric]))
         self.best_params_ = results["params"][self.best_index_]
-        self.best_score_ = float(np.mean(best.user_attrs["split_scores"][refit_metric]))
         self.scorer_ = check_scoring(self.estimator, self.scoring)
         self.multimetric_ = refit_metric != "score"
 

@@ -402,6 +402,48 @@ def test_invalid_budgets_are_rejected(Xy, params):
         OptunaSearchCV(MLPClassifier(), {}, **params).fit(*Xy)
 
 
+def test_no_trial_count_needs_a_timeout_and_runs_until_it(Xy):
+    with pytest.raises(ValueError, match="n_trials=None .* needs timeout"):
+        OptunaSearchCV(MLPClassifier(), {}, n_trials=None).fit(*Xy)
+    start = time.perf_counter()
+    found = OptunaSearchCV(MLPClassifier(max_iter=2), {"alpha": FloatDistribution(1e-5, 1.0)},
+                           n_trials=None, timeout=1.0, cv=2, random_state=0).fit(*Xy)
+    # trials of ~0.02 s: the count is what one second held, not a limit
+    assert found.n_trials_ > 5
+    assert 1.0 <= time.perf_counter() - start < 5.0
+
+
+def _simplest_within_a_std(results):
+    # the pick from scikit-learn's example of a refit callable: the lowest
+    # alpha within one standard deviation of the best mean score
+    mean, std = results["mean_test_score"], results["std_test_score"]
+    best = np.nanargmax(mean)
+    near = np.flatnonzero(mean >= mean[best] - std[best])
+    return near[np.argmin(np.array(results["param_alpha"])[near])]
+
+
+@pytest.mark.filterwarnings("ignore::optuna.exceptions.ExperimentalWarning")
+def test_a_refit_callable_picks_the_trial_as_in_grid_search(Xy):
+    X, y = Xy
+    alphas = [1e-5, 1e-3, 1e-1, 10.0]
+    grid = GridSearchCV(MLPClassifier(max_iter=5, random_state=0), {"alpha": alphas}, cv=2,
+                        refit=_simplest_within_a_std).fit(X, y)
+    found = OptunaSearchCV(MLPClassifier(max_iter=5, random_state=0),
+                           {"alpha": CategoricalDistribution(alphas)}, n_trials=4, cv=2,
+                           sampler=optuna.samplers.BruteForceSampler(seed=0),
+                           enable_pruning=False, refit=_simplest_within_a_std).fit(X, y)
+    assert found.best_params_ == grid.best_params_
+    assert found.best_index_ == _simplest_within_a_std(found.cv_results_)
+    assert not hasattr(found, "best_score_") and not hasattr(grid, "best_score_")
+    assert found.best_estimator_.alpha == grid.best_params_["alpha"]
+    with pytest.raises(IndexError, match="cv_results_ has 2 rows"):
+        OptunaSearchCV(MLPClassifier(max_iter=2), {"alpha": FloatDistribution(1e-5, 1.0)},
+                       n_trials=2, cv=2, refit=lambda results: 2).fit(X, y)
+    with pytest.raises(TypeError, match="not the integer index"):
+        OptunaSearchCV(MLPClassifier(max_iter=2), {"alpha": FloatDistribution(1e-5, 1.0)},
+                       n_trials=2, cv=2, refit=lambda results: "best").fit(X, y)
+
+
 @pytest.mark.parametrize("url", ["notadialect://x", "postgresql://nobody@127.0.0.1:1/none"])
 def test_bad_storage_urls_fail_clearly(Xy, url):
     with pytest.raises(ValueError, match="Could not open the Optuna storage"):
