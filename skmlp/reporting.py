@@ -58,6 +58,11 @@ def classification_scores(y_true, y_pred, y_proba=None, labels=None):
     if y_proba is not None:
         y_proba = np.asarray(y_proba)
         labels = np.unique(y_true) if labels is None else np.asarray(labels)
+        if y_proba.ndim != 2 or y_proba.shape[1] != len(labels):
+            raise ValueError(
+                f"y_proba has shape {y_proba.shape}, but there are {len(labels)} labels "
+                f"({list(labels)}): it needs one column per label, in their order. Pass "
+                "labels=estimator.classes_ when y_true lacks a class.")
         scores["roc_auc"] = _roc_auc(y_true, y_proba, labels)
         scores["log_loss"] = log_loss(y_true, y_proba, labels=labels)
     return pd.Series(scores)
@@ -131,37 +136,67 @@ def classification_summary(y_true, y_pred, labels=None):
     return table
 
 
+def _epoch_curves(estimator):
+    """Loss curves and score curves per epoch: ``({label: values}, {label: values})``."""
+    if hasattr(estimator, "history_"):
+        history = estimator.history_
+        losses = {"train loss": history[:, "train_loss"]}
+        if "valid_loss" in history[-1]:
+            losses["validation loss"] = history[:, "valid_loss"]
+        return losses, {key: history[:, key] for key in history[-1]
+                        if str(key).endswith("_score")}
+    # scikit-learn's MLP: the training loss (with its L2 term) and, with
+    # early stopping, the validation accuracy or R² of each epoch
+    scores = getattr(estimator, "validation_scores_", None)
+    return ({"train loss": estimator.loss_curve_},
+            {} if scores is None else {"validation score": scores})
+
+
 def plot_learning_curves(estimator, ax=None):
-    """Training (and validation) loss per epoch of a fitted skmlp estimator.
+    """Training (and validation) loss per epoch of a fitted MLP.
 
     Any per-epoch score that a user callback recorded in the history (a
     key ending in ``_score``, e.g. from ``skorch.callbacks.EpochScoring``)
-    is drawn on a second axis.
+    is drawn on a second axis. scikit-learn's ``MLPClassifier`` and
+    ``MLPRegressor`` work too, for a comparison on the same axes: their
+    ``loss_curve_``, and ``validation_scores_`` on the second axis.
 
     Parameters
     ----------
-    estimator : fitted MLPClassifier, MLPRegressor or MLPAutoencoder
+    estimator : fitted skmlp or scikit-learn MLP estimator
     ax : matplotlib Axes, default=None
 
     Returns
     -------
     ax : matplotlib Axes
+
+    Examples
+    --------
+    >>> import matplotlib
+    >>> matplotlib.use("Agg")
+    >>> from sklearn.datasets import load_iris
+    >>> from skmlp import MLPClassifier
+    >>> from skmlp.reporting import plot_learning_curves
+    >>> X, y = load_iris(return_X_y=True)
+    >>> clf = MLPClassifier(max_iter=5, random_state=0).fit(X, y)
+    >>> [line.get_label() for line in plot_learning_curves(clf).get_lines()]
+    ['train loss']
     """
     import matplotlib.pyplot as plt
 
-    check_is_fitted(estimator, "net_")
+    check_is_fitted(estimator)
+    if not hasattr(estimator, "history_") and not hasattr(estimator, "loss_curve_"):
+        raise ValueError(f"{type(estimator).__name__} keeps no loss per epoch: learning "
+                         "curves need a stochastic-solver MLP of skmlp or scikit-learn.")
     ax = ax if ax is not None else plt.subplots()[1]
-    history = estimator.history_
-    epochs = history[:, "epoch"]
-    ax.plot(epochs, history[:, "train_loss"], label="train loss")
-    if "valid_loss" in history[-1]:
-        ax.plot(epochs, history[:, "valid_loss"], label="validation loss")
+    losses, scores = _epoch_curves(estimator)
+    for label, values in losses.items():
+        ax.plot(np.arange(1, len(values) + 1), values, label=label)
     ax.set(xlabel="epoch", ylabel="loss", title=type(estimator).__name__)
-    scores = [key for key in history[-1] if str(key).endswith("_score")]
     if scores:
         twin = ax.twinx()
-        for key in scores:
-            twin.plot(epochs, history[:, key], linestyle="--", label=key)
+        for label, values in scores.items():
+            twin.plot(np.arange(1, len(values) + 1), values, linestyle="--", label=label)
         twin.set_ylabel("score")
         twin.legend(loc="center right")
     ax.legend(loc="upper right")
@@ -192,6 +227,9 @@ def plot_roc_pr_curves(estimator, X, y, axes=None):
     import matplotlib.pyplot as plt
     from sklearn.metrics import PrecisionRecallDisplay, RocCurveDisplay
 
+    if not hasattr(estimator, "predict_proba"):
+        raise ValueError(f"{type(estimator).__name__} has no predict_proba: ROC and "
+                         "precision-recall curves need a classifier's probabilities.")
     roc_ax, pr_ax = axes if axes is not None else plt.subplots(1, 2, figsize=(11, 4.5))[1]
     proba = estimator.predict_proba(X)
     y = np.asarray(y)
@@ -205,8 +243,10 @@ def plot_roc_pr_curves(estimator, X, y, axes=None):
                                              ax=roc_ax)
             PrecisionRecallDisplay.from_predictions(positive, proba[:, column],
                                                     name=str(label), ax=pr_ax)
-    roc_ax.set_title("ROC (one vs rest)")
-    pr_ax.set_title("Precision-recall (one vs rest)")
+    # the displays name the positive label of a single curve ("True" here)
+    roc_ax.set(title="ROC (one vs rest)", xlabel="False positive rate",
+               ylabel="True positive rate")
+    pr_ax.set(title="Precision-recall (one vs rest)", xlabel="Recall", ylabel="Precision")
     return roc_ax, pr_ax
 
 
@@ -234,6 +274,10 @@ def plot_series_anomalies(series, flags, *, scores=None, threshold=None, windows
     """
     import matplotlib.pyplot as plt
 
+    for name, values in (("flags", flags), ("scores", scores)):
+        if values is not None and len(values) != len(series):
+            raise ValueError(f"{name} has {len(values)} values, but the series has "
+                             f"{len(series)}: one per point is needed.")
     n_panels = 1 if scores is None else 2
     if axes is None:
         axes = plt.subplots(n_panels, 1, figsize=(11, 3 * n_panels), sharex=True,

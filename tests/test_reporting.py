@@ -10,8 +10,9 @@ import pytest  # noqa: E402
 from optuna.distributions import FloatDistribution  # noqa: E402
 from sklearn.datasets import make_classification  # noqa: E402
 from sklearn.metrics import f1_score, roc_auc_score  # noqa: E402
+from sklearn.neural_network import MLPClassifier as SklearnMLPClassifier  # noqa: E402
 
-from skmlp import MLPClassifier, OptunaSearchCV  # noqa: E402
+from skmlp import MLPClassifier, MLPRegressor, OptunaSearchCV  # noqa: E402
 from skmlp.reporting import (  # noqa: E402
     classification_scores,
     classification_summary,
@@ -64,6 +65,34 @@ def test_plots_draw_what_they_say(fitted):
     assert plot_confusion_matrix(clf, X, y).get_title() == ""
     roc_ax, pr_ax = plot_roc_pr_curves(clf, X, y)
     assert len(roc_ax.get_lines()) >= 3 and len(pr_ax.get_lines()) >= 3
+    assert roc_ax.get_xlabel() == "False positive rate" and pr_ax.get_ylabel() == "Precision"
+
+
+def test_learning_curves_of_scikit_learns_mlp_share_the_axes(fitted):
+    clf, X, y = fitted
+    sk = SklearnMLPClassifier(max_iter=30, early_stopping=True, random_state=0).fit(X, y)
+    ax = plot_learning_curves(sk, ax=plot_learning_curves(clf))
+    labels = [line.get_label() for line in ax.get_lines()]
+    assert labels == ["train loss", "validation loss", "train loss"]
+    np.testing.assert_array_equal(ax.get_lines()[2].get_ydata(), sk.loss_curve_)
+    twin = [other for other in ax.figure.axes if other is not ax][-1]
+    np.testing.assert_array_equal(twin.get_lines()[0].get_ydata(), sk.validation_scores_)
+    lbfgs = SklearnMLPClassifier(solver="lbfgs", max_iter=5).fit(X, y)
+    with pytest.raises(ValueError, match="keeps no loss per epoch"):
+        plot_learning_curves(lbfgs)
+
+
+def test_reports_reject_inputs_that_do_not_fit_together(fitted):
+    clf, X, y = fitted
+    with pytest.raises(ValueError, match=r"y_proba has shape \(300, 2\), but there are 3 labels"):
+        classification_scores(y, clf.predict(X), clf.predict_proba(X)[:, :2])
+    with pytest.raises(ValueError, match="has no predict_proba"):
+        plot_roc_pr_curves(MLPRegressor(max_iter=2).fit(X, X[:, 0]), X, X[:, 0])
+    series = pd.Series(np.arange(10.0))
+    with pytest.raises(ValueError, match="flags has 9 values, but the series has 10"):
+        plot_series_anomalies(series, np.zeros(9, dtype=bool))
+    with pytest.raises(ValueError, match="scores has 11 values"):
+        plot_series_anomalies(series, np.zeros(10, dtype=bool), scores=np.zeros(11))
 
 
 def test_series_anomaly_plot_marks_flags_and_threshold():
