@@ -211,8 +211,17 @@ def _starting_suggestions(estimator, space):
     return trial.params
 
 
-def _check_space_names(estimator, space, random_state):
-    """Fail before any trial when the space names parameters the estimator lacks."""
+def _check_space(estimator, space, random_state):
+    """Fail before any trial when the space names parameters the estimator lacks,
+    or a dict space holds something other than Optuna distributions."""
+    if not callable(space):
+        plain = {name: value for name, value in space.items()
+                 if not isinstance(value, optuna.distributions.BaseDistribution)}
+        if plain:
+            raise ValueError(
+                f"The values of a dict search space must be Optuna distributions, but "
+                f"these are not: {plain}. For a list of values to choose from, as in "
+                "GridSearchCV, use optuna.distributions.CategoricalDistribution(values).")
     names = _names_from_callable(space, random_state) if callable(space) else list(space)
     valid = estimator.get_params(deep=True)
     unknown = [name for name in names if name not in valid]
@@ -744,7 +753,7 @@ class OptunaSearchCV(MetaEstimatorMixin, BaseEstimator):
                              "timeout to be set.")
         # math.inf: no count stops the study, only the timeout
         n_trials = math.inf if self.n_trials is None else self.n_trials
-        _check_space_names(self.estimator, self.param_distributions, self.random_state)
+        _check_space(self.estimator, self.param_distributions, self.random_state)
         X, y, groups = indexable(X, y, groups)
         cv = check_cv(self.cv, y, classifier=is_classifier(self.estimator))
         splits = list(cv.split(X, y, groups))

@@ -396,6 +396,14 @@ def test_unknown_parameters_fail_before_any_trial(Xy):
         OptunaSearchCV(make_pipeline(StandardScaler(), MLPClassifier()), space).fit(X, y)
 
 
+@pytest.mark.parametrize("value", [[1e-4, 1e-2], 0.1])
+def test_a_dict_space_of_plain_values_fails_before_any_trial(Xy, value):
+    search = OptunaSearchCV(MLPClassifier(), {"alpha": value, "tol": FloatDistribution(0, 1)})
+    with pytest.raises(ValueError, match=r"not: \{'alpha': .*CategoricalDistribution"):
+        search.fit(*Xy)
+    assert not hasattr(search, "study_")
+
+
 @pytest.mark.parametrize("params", [{"n_trials": 0}, {"timeout": -1.0}])
 def test_invalid_budgets_are_rejected(Xy, params):
     with pytest.raises(InvalidParameterError):
