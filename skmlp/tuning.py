@@ -307,6 +307,11 @@ class _TrialFailed(Exception):
     """A trial's fit raised; Optuna records the trial as failed and goes on."""
 
 
+class _RefitNotAMetric(ValueError):
+    """``refit`` names none of the metrics a scoring callable returned: the
+    search stops, as no trial could be scored."""
+
+
 class _SurplusTrial(Exception):
     """The study already holds n_trials finished or running trials."""
 
@@ -404,7 +409,7 @@ class _Objective:
                 with warnings.catch_warnings():
                     warnings.simplefilter("ignore")
                     model.fit(X_train, y_train, **fold_params)
-            except optuna.TrialPruned:
+            except (optuna.TrialPruned, _RefitNotAMetric):
                 raise
             except Exception as err:  # noqa: BLE001 - error_score semantics
                 if self.error_score == "raise":
@@ -423,13 +428,13 @@ class _Objective:
                 for name, value in self._score(model, X_train, y_train).items():
                     train_scores.setdefault(name, []).append(float(value))
             if self.prune and 0 < fold < len(self.splits) - 1:
-                self._report_folds(trial, model, scores[self.refit_metric])
+                self._report_folds(trial, model, _refit_scores(scores, self.refit_metric))
         trial.set_user_attr("split_scores", scores)
         if self.train_scores:
             trial.set_user_attr("split_train_scores", train_scores)
         trial.set_user_attr("fit_times", fit_times)
         trial.set_user_attr("score_times", score_times)
-        return float(np.mean(scores[self.refit_metric]))
+        return float(np.mean(_refit_scores(scores, self.refit_metric)))
 
     @staticmethod
     def _report_folds(trial, model, fold_scores):
@@ -448,10 +453,27 @@ class _Objective:
 
     def _score(self, model, X, y):
         result = self.scorers(model, X, y)
-        return result if isinstance(result, dict) else {"score": result}
+        if not isinstance(result, dict):
+            return {"score": result}
+        if self.refit_metric not in result:
+            # a scoring callable that returns several metrics, as GridSearchCV allows
+            raise _RefitNotAMetric(
+                f"The scoring callable returns the metrics {sorted(result)}; refit must "
+                f"name the one to optimise, e.g. refit={sorted(result)[0]!r}.")
+        return result
 
     def _refit_scorer(self, model, X, y):
-        return self._score(model, X, y)[self.refit_metric]
+        return _refit_scores(self._score(model, X, y), self.refit_metric)
+
+
+def _refit_scores(scores, refit_metric):
+    """The scores of the metric the study maximises, from ``{metric: scores}``.
+
+    A scoring callable that returns one number, with ``refit`` a string,
+    gives only ``"score"``: the string then just means refit, as in
+    GridSearchCV.
+    """
+    return scores[refit_metric] if refit_metric in scores else scores["score"]
 
 
 def _refit_index(index, n_rows):
@@ -559,8 +581,9 @@ class OptunaSearchCV(MetaEstimatorMixin, BaseEstimator):
         As in ``GridSearchCV``; stratified for classifiers. The splits are
         drawn once and shared by every trial.
     scoring : str, callable, list or dict, default=None
-        As in ``GridSearchCV``; several metrics need ``refit`` to name the
-        one to optimise.
+        As in ``GridSearchCV``; several metrics (a list, a dict, or a
+        callable that returns a dict) need ``refit`` to name the one to
+        optimise.
     refit : bool, str or callable, default=True
         Refit the best parameters on the whole data; with several metrics,
         the metric to optimise and refit on. As in ``GridSearchCV``, a
@@ -716,9 +739,10 @@ class OptunaSearchCV(MetaEstimatorMixin, BaseEstimator):
             n_startup_trials=5, n_warmup_steps=5)
 
     def _refit_metric(self, scorers):
-        multimetric = not callable(self.scoring) and isinstance(self.scoring,
-                                                                (list, tuple, dict))
-        if not multimetric:
+        if callable(self.scoring):
+            # known once it has scored: a dict of metrics, or one number
+            return self.refit if isinstance(self.refit, str) else "score"
+        if not isinstance(self.scoring, (list, tuple, dict)):
             return "score"
         if not isinstance(self.refit, str):
             raise ValueError("With several metrics in scoring, refit must name the one to "
@@ -866,10 +890,11 @@ class OptunaSearchCV(MetaEstimatorMixin, BaseEstimator):
         else:
             best = max(complete, key=lambda trial: trial.value)
             self.best_index_ = int(np.flatnonzero(results["trial_number"] == best.number)[0])
-            self.best_score_ = float(np.mean(best.user_attrs["split_scores"][refit_metric]))
+            self.best_score_ = float(np.mean(_refit_scores(best.user_attrs["split_scores"],
+                                                           refit_metric)))
         self.best_params_ = results["params"][self.best_index_]
         self.scorer_ = check_scoring(self.estimator, self.scoring)
-        self.multimetric_ = refit_metric != "score"
+        self.multimetric_ = metrics != ["score"]
 
     # -- delegation to the refit estimator ---------------------------------------------
 

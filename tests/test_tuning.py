@@ -8,6 +8,7 @@ import subprocess
 import sys
 import time
 import uuid
+import warnings
 from pathlib import Path
 
 import joblib
@@ -17,6 +18,7 @@ import pandas as pd
 import pytest
 from optuna.distributions import CategoricalDistribution, FloatDistribution
 from sklearn.base import clone
+from sklearn.metrics import accuracy_score, f1_score
 from sklearn.model_selection import GridSearchCV, GroupKFold, StratifiedKFold, cross_val_score
 from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import RobustScaler, StandardScaler
@@ -77,6 +79,36 @@ def test_cv_results_have_grid_search_format_with_several_metrics(Xy):
         OptunaSearchCV(MLPClassifier(), {}, scoring={"f1_macro": "f1_macro",
                                                      "accuracy": "accuracy"},
                        refit="f1").fit(X, y)
+
+
+def _accuracy_and_f1(estimator, X, y):
+    predicted = estimator.predict(X)
+    return {"accuracy": accuracy_score(y, predicted),
+            "f1_macro": f1_score(y, predicted, average="macro")}
+
+
+@pytest.mark.filterwarnings("ignore::optuna.exceptions.ExperimentalWarning")
+def test_a_scoring_callable_may_return_several_metrics_as_in_grid_search(Xy):
+    X, y = Xy
+    alphas = [1e-4, 1e-1]
+    grid = GridSearchCV(MLPClassifier(max_iter=5, random_state=0), {"alpha": alphas}, cv=2,
+                        scoring=_accuracy_and_f1, refit="f1_macro").fit(X, y)
+    found = OptunaSearchCV(MLPClassifier(max_iter=5, random_state=0),
+                           {"alpha": CategoricalDistribution(alphas)}, n_trials=2, cv=2,
+                           scoring=_accuracy_and_f1, refit="f1_macro",
+                           sampler=optuna.samplers.BruteForceSampler(seed=0)).fit(X, y)
+    assert found.multimetric_ and grid.multimetric_
+    assert {k for k in found.cv_results_ if "_test_" in k} == \
+        {k for k in grid.cv_results_ if "_test_" in k}
+    assert found.best_score_ == pytest.approx(grid.best_score_)
+    assert found.score(X, y) == pytest.approx(grid.score(X, y))
+    for refit in (True, "precision"):
+        with warnings.catch_warnings():
+            warnings.simplefilter("error")  # stops at once, not as failed trials
+            with pytest.raises(ValueError, match="returns the metrics .*refit must name"):
+                OptunaSearchCV(MLPClassifier(max_iter=5),
+                               {"alpha": FloatDistribution(1e-4, 1.0)}, n_trials=2, cv=2,
+                               scoring=_accuracy_and_f1, refit=refit).fit(X, y)
 
 
 @pytest.mark.parametrize("scoring", [None, ["accuracy", "f1_macro"]])
