@@ -540,16 +540,17 @@ def _worker(storage, study_name, sampler, pruner, objective, n_trials, timeout,
 
 def _best_estimator_has(attr):
     def check(self):
-        return hasattr(self.best_estimator_ if hasattr(self, "best_estimator_")
-                       else self.estimator, attr)
+        if hasattr(self, "study_"):
+            # fitted: the refit estimator's, or the reason there is none
+            return hasattr(self._refit_estimator(attr), attr)
+        return hasattr(self.estimator, attr)
     return check
 
 
 def _delegated(name, doc):
     """Method ``name(X)`` of the refit best estimator, there only if the estimator has it."""
     def method(self, X):
-        check_is_fitted(self, "best_estimator_")
-        return getattr(self.best_estimator_, name)(X)
+        return getattr(self._refit_estimator(name), name)(X)
     method.__name__ = method.__qualname__ = name
     method.__doc__ = doc
     return available_if(_best_estimator_has(name))(method)
@@ -911,21 +912,29 @@ class OptunaSearchCV(MetaEstimatorMixin, BaseEstimator):
     inverse_transform = _delegated("inverse_transform",
                                    "Inverse transform with the refit best estimator.")
 
+    def _refit_estimator(self, attr):
+        """The refit best estimator, or an error that says why there is none."""
+        check_is_fitted(self, "study_")
+        if not hasattr(self, "best_estimator_"):
+            # AttributeError, as GridSearchCV: hasattr(search, "predict") is False
+            raise AttributeError(
+                f"This {type(self).__name__} was fitted with refit=False, so {attr} is not "
+                "available: it needs the best parameters refit on the whole data. Fit "
+                "the estimator with best_params_, or search with refit=True.")
+        return self.best_estimator_
+
     def score(self, X, y=None):
         """Score of the refit best estimator, with ``scoring`` (its refit metric)."""
-        check_is_fitted(self, "best_estimator_")
-        result = self.scorer_(self.best_estimator_, X, y)
+        result = self.scorer_(self._refit_estimator("score"), X, y)
         return result[self.refit] if isinstance(result, dict) else result
 
     @property
     def classes_(self):
         """Classes of the refit best estimator."""
-        check_is_fitted(self, "best_estimator_")
-        return self.best_estimator_.classes_
+        return self._refit_estimator("classes_").classes_
 
     @property
     def n_features_in_(self):
         """Number of features the refit best estimator saw."""
-        check_is_fitted(self, "best_estimator_")
-        return self.best_estimator_.n_features_in_
+        return self._refit_estimator("n_features_in_").n_features_in_
 

@@ -18,6 +18,7 @@ import pandas as pd
 import pytest
 from optuna.distributions import CategoricalDistribution, FloatDistribution
 from sklearn.base import clone
+from sklearn.exceptions import NotFittedError
 from sklearn.metrics import accuracy_score, f1_score
 from sklearn.model_selection import GridSearchCV, GroupKFold, StratifiedKFold, cross_val_score
 from sklearn.pipeline import make_pipeline
@@ -163,6 +164,27 @@ def test_verbose_search_logs_every_trial_and_a_quiet_one_nothing(Xy, verbose):
     assert len(created) == (1 if verbose else 0)
     if not verbose:
         assert records == []
+
+
+def test_without_refit_prediction_is_unavailable_and_says_why(Xy):
+    X, y = Xy
+    search = OptunaSearchCV(MLPClassifier(max_iter=2), {"alpha": FloatDistribution(1e-4, 1.0)},
+                            n_trials=2, cv=2, refit=False)
+    with pytest.raises(NotFittedError):
+        search.predict(X)
+    search.fit(X, y)
+    grid = GridSearchCV(MLPClassifier(max_iter=2), {"alpha": [1e-4, 1.0]}, cv=2,
+                        refit=False).fit(X, y)
+    for attr in ("predict", "predict_proba", "classes_", "n_features_in_"):
+        assert not hasattr(search, attr) and not hasattr(grid, attr)
+    with pytest.raises(AttributeError) as raised:
+        search.predict(X)
+    assert "refit=False" in str(raised.value.__cause__)
+    # score scores with `scoring`, so it is there even for estimators without
+    # a score method, as in GridSearchCV; called, it says why it cannot
+    with pytest.raises(AttributeError, match="fitted with refit=False, so score"):
+        search.score(X, y)
+    assert len(search.best_params_) == 1
 
 
 def test_seeded_search_is_reproducible(Xy):
