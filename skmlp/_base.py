@@ -17,7 +17,7 @@ from sklearn.model_selection import train_test_split
 from sklearn.utils import check_random_state
 from sklearn.utils._param_validation import Interval, StrOptions
 from sklearn.utils.validation import check_is_fitted
-from skorch.callbacks import EarlyStopping, LRScheduler
+from skorch.callbacks import BatchScoring, EarlyStopping, EpochScoring, LRScheduler
 from torch.optim import lr_scheduler
 
 from ._data import TensorData, as_tensor, storage_device
@@ -28,6 +28,7 @@ from ._runtime import resolve_device, seeded, thread_budget
 from ._validation import check_features
 from .callbacks import (
     AdaptiveEarlyStopping,
+    BestLoss,
     DivergenceCheck,
     EpochProgressBar,
     EvaluationBudget,
@@ -224,7 +225,13 @@ device : str or torch.device, default="cpu"
 default=None
         Extra skorch callbacks for the underlying net. Callbacks that only
         implement epoch-level hooks keep training fast; a callback with
-        batch-level hooks switches on per-batch notifications.
+        batch-level hooks (or a ``Checkpoint``, whose file names read the
+        last batch's record) switches on per-batch notifications. The
+        history has skorch's ``train_loss_best`` and ``valid_loss_best``,
+        which ``Checkpoint`` monitors. skorch's ``EpochScoring`` and
+        ``BatchScoring`` are refused: they would score the raw outputs of
+        the underlying net; a callback of your own can record a score with
+        ``net.history.record(name, value)`` in ``on_epoch_end``.
 """
 
 _FITTED_ATTRIBUTES = """\
@@ -375,6 +382,20 @@ def _unchanged_on_error(estimator, in_place):
             net.optimizer_.load_state_dict(optimizer_state)
             del net.history[n_epochs:]
         raise
+
+
+def _supported_callback(callback):
+    """``callback`` if skmlp's training loop can run it, else a ValueError that says why."""
+    kind = callback[1] if isinstance(callback, tuple) else callback
+    kind = kind if isinstance(kind, type) else type(kind)
+    if issubclass(kind, (EpochScoring, BatchScoring)):
+        raise ValueError(
+            f"skorch's {kind.__name__} is not supported: it scores the underlying skorch "
+            "net, whose outputs are raw network outputs rather than labels, on batches "
+            "skmlp cuts itself. The validation accuracy or R² of each epoch is recorded "
+            "as validation_scores_ (early_stopping=True); for another metric, write a "
+            "callback whose on_epoch_end records it with net.history.record(name, value).")
+    return callback
 
 
 def _store_init_params(estimator, arguments):
@@ -683,6 +704,7 @@ class BaseMLP(BaseEstimator, metaclass=ABCMeta):
         stopping = (AdaptiveEarlyStopping if self._sgd_schedule("adaptive") else EarlyStopping)
         callbacks = [
             ("divergence_check", DivergenceCheck()),
+            ("best_loss", BestLoss()),
             ("early_stopping", stopping(
                 monitor=monitor, patience=self.n_iter_no_change, threshold=self.tol,
                 threshold_mode=self._tol_mode, load_best=self.early_stopping,
@@ -698,7 +720,7 @@ class BaseMLP(BaseEstimator, metaclass=ABCMeta):
             callbacks.append(("lr_scheduler", schedule))
         if self.verbose:
             callbacks.append(("progress_bar", EpochProgressBar(self.max_iter)))
-        return callbacks + list(self.callbacks or [])
+        return callbacks + [_supported_callback(callback) for callback in self.callbacks or []]
 
     def _sgd_schedule(self, name):
         """Whether scikit-learn's SGD-only schedule ``name`` applies, as in scikit-learn."""

@@ -15,7 +15,7 @@ gradients written out instead of recorded by autograd.
 
 import torch
 from skorch import NeuralNet
-from skorch.callbacks import Callback, EpochTimer, LRScheduler
+from skorch.callbacks import Callback, Checkpoint, EpochTimer, LRScheduler, TrainEndCheckpoint
 from torch import nn
 
 from ._backprop import ExplicitBackprop
@@ -35,6 +35,8 @@ PREDICT_BATCH_SIZE = 8192
 def _implements_batch_hooks(callback):
     if isinstance(callback, LRScheduler) and callback.step_every == "epoch":
         return False  # its on_batch_end returns at once unless it steps per batch
+    if isinstance(callback, (Checkpoint, TrainEndCheckpoint)):
+        return True  # file names are formatted with the epoch's last batch record
     return any(getattr(type(callback), hook) is not getattr(Callback, hook)
                for hook in _BATCH_HOOKS)
 

@@ -39,6 +39,32 @@ class DivergenceCheck(Callback):
                 "the inputs (e.g. StandardScaler), or a stronger alpha.")
 
 
+class BestLoss(Callback):
+    """Record ``train_loss_best`` and ``valid_loss_best`` after each epoch.
+
+    Each is True when the epoch's loss is the lowest of the history so far,
+    as skorch's default callbacks record it; skorch's ``Checkpoint``
+    (``monitor="valid_loss_best"`` by default) saves on it. skorch derives
+    them from per-batch records, which skmlp's training loop skips.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from skmlp import MLPClassifier
+    >>> X = np.random.default_rng(0).normal(size=(200, 3))
+    >>> clf = MLPClassifier(early_stopping=True, max_iter=3, random_state=0)
+    >>> clf.fit(X, X[:, 0] > 0).net_.history[0, "valid_loss_best"]
+    True
+    """
+
+    def on_epoch_end(self, net, **kwargs):
+        for key in ("train_loss", "valid_loss"):
+            if key in net.history[-1]:
+                earlier = [row[key] for row in list(net.history)[:-1] if key in row]
+                net.history.record(f"{key}_best",
+                                   bool(net.history[-1, key] < min(earlier, default=math.inf)))
+
+
 class ValidationScore(Callback):
     """Record ``valid_score``, a score of the network on the validation data, after each epoch.
 

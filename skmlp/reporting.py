@@ -155,11 +155,11 @@ def _epoch_curves(estimator):
 def plot_learning_curves(estimator, ax=None):
     """Training (and validation) loss per epoch of a fitted MLP.
 
-    Any per-epoch score that a user callback recorded in the history (a
-    key ending in ``_score``, e.g. from ``skorch.callbacks.EpochScoring``)
-    is drawn on a second axis. scikit-learn's ``MLPClassifier`` and
-    ``MLPRegressor`` work too, for a comparison on the same axes: their
-    ``loss_curve_``, and ``validation_scores_`` on the second axis.
+    Any per-epoch score recorded in the history under a key ending in
+    ``_score`` (by a callback of your own, say) is drawn on a second axis.
+    scikit-learn's ``MLPClassifier`` and ``MLPRegressor`` work too, for a
+    comparison on the same axes: their ``loss_curve_``, and
+    ``validation_scores_`` on the second axis.
 
     Parameters
     ----------

@@ -21,7 +21,14 @@ from sklearn.model_selection import train_test_split
 from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import OneHotEncoder, StandardScaler
 from sklearn.utils._param_validation import InvalidParameterError
-from skorch.callbacks import Callback, LRScheduler
+from skorch.callbacks import (
+    BatchScoring,
+    Callback,
+    Checkpoint,
+    EpochScoring,
+    LRScheduler,
+    TrainEndCheckpoint,
+)
 from torch.optim import lr_scheduler
 
 from skmlp import MLPAutoencoder, MLPClassifier, MLPRegressor
@@ -582,6 +589,44 @@ def test_epoch_level_callbacks_keep_batch_hooks_off_and_batch_callbacks_get_them
     assert clf.history_[-1, "train_loss"] == pytest.approx(np.average(losses, weights=sizes))
     plain = MLPClassifier(max_iter=3).fit(X, y)
     assert not plain.net_.batch_hooks_
+
+
+def test_skorch_checkpoints_save_the_best_epoch_as_in_skorch(data, tmp_path):
+    X, y = data
+    best = Checkpoint(dirname=tmp_path / "best")  # monitors valid_loss_best
+    end = TrainEndCheckpoint(dirname=tmp_path / "end")
+    clf = MLPClassifier(max_iter=6, early_stopping=True, random_state=0,
+                        callbacks=[("best", best), ("end", end)]).fit(X, y)
+    valid = clf.history_[:, "valid_loss"]
+    flags = clf.history_[:, "valid_loss_best"]
+    assert flags == [loss < min(valid[:i], default=np.inf) for i, loss in enumerate(valid)]
+    assert clf.history_[:, "event_cp"] == flags
+    assert (tmp_path / "best" / "params.pt").exists()
+    assert (tmp_path / "end" / "train_end_params.pt").exists()
+    saved = torch.load(tmp_path / "best" / "params.pt")
+    # restored best epoch (early_stopping) == the last one the checkpoint saved
+    for name, tensor in clf.net_.module_.state_dict().items():
+        torch.testing.assert_close(saved[name], tensor)
+    assert clf.history_[:, "train_loss_best"][0] is True
+
+
+def test_train_loss_best_carries_on_over_warm_started_fits(data):
+    X, y = data
+    clf = MLPClassifier(max_iter=3, warm_start=True, random_state=0).fit(X, y)
+    clf.fit(X, y)
+    losses = clf.history_[:, "train_loss"]
+    assert clf.history_[:, "train_loss_best"] == [
+        loss < min(losses[:i], default=np.inf) for i, loss in enumerate(losses)]
+
+
+@pytest.mark.parametrize("Scoring", [EpochScoring, BatchScoring])
+def test_skorch_scoring_callbacks_are_refused_with_the_alternatives(data, Scoring):
+    X, y = data
+    clf = MLPClassifier(max_iter=2, callbacks=[("acc", Scoring("accuracy"))])
+    with pytest.raises(ValueError, match=f"{Scoring.__name__} is not supported.*"
+                                         "validation_scores_.*history.record"):
+        clf.fit(X, y)
+    assert not hasattr(clf, "net_")
 
 
 @pytest.mark.parametrize("every, batch_hooks", [("epoch", False), ("batch", True)])
