@@ -17,7 +17,7 @@ from sklearn.model_selection import train_test_split
 from sklearn.utils import check_random_state
 from sklearn.utils._param_validation import Interval, StrOptions
 from sklearn.utils.validation import check_is_fitted
-from skorch.callbacks import BatchScoring, EarlyStopping, EpochScoring, LRScheduler
+from skorch.callbacks import BatchScoring, EarlyStopping, EpochScoring
 from torch.optim import lr_scheduler
 
 from ._data import TensorData, as_tensor, storage_device
@@ -30,6 +30,7 @@ from .callbacks import (
     AdaptiveEarlyStopping,
     BestLoss,
     DivergenceCheck,
+    EpochLRScheduler,
     EpochProgressBar,
     EvaluationBudget,
     ValidationScore,
@@ -730,21 +731,21 @@ class BaseMLP(BaseEstimator, metaclass=ABCMeta):
         if self.solver == "lbfgs":  # its step length comes from the line search
             return None
         if self._sgd_schedule("invscaling"):
-            return LRScheduler(lr_scheduler.LambdaLR, lr_lambda=partial(
+            return EpochLRScheduler(lr_scheduler.LambdaLR, lr_lambda=partial(
                 _inverse_scaling, rows_per_epoch=n_rows, power_t=self.power_t))
         if self.learning_rate == "step":
-            return LRScheduler(lr_scheduler.StepLR, step_size=self.lr_step_size,
+            return EpochLRScheduler(lr_scheduler.StepLR, step_size=self.lr_step_size,
                                gamma=self.lr_decay)
         if self.learning_rate == "exponential":
             # the same decay as "step" per lr_step_size epochs, spread smoothly
-            return LRScheduler(lr_scheduler.ExponentialLR,
+            return EpochLRScheduler(lr_scheduler.ExponentialLR,
                                gamma=self.lr_decay ** (1 / self.lr_step_size))
         if self.learning_rate == "cosine":
             # restarts after max_iter epochs, so that a warm-started fit anneals
             # again from learning_rate_init instead of climbing back up the curve
-            return LRScheduler(lr_scheduler.CosineAnnealingWarmRestarts, T_0=self.max_iter)
+            return EpochLRScheduler(lr_scheduler.CosineAnnealingWarmRestarts, T_0=self.max_iter)
         if self.learning_rate == "plateau":
-            return LRScheduler(lr_scheduler.ReduceLROnPlateau, monitor=monitor,
+            return EpochLRScheduler(lr_scheduler.ReduceLROnPlateau, monitor=monitor,
                                factor=self.lr_decay, patience=self.lr_patience,
                                threshold=self.tol, threshold_mode=self._tol_mode)
         return None
@@ -754,18 +755,25 @@ class BaseMLP(BaseEstimator, metaclass=ABCMeta):
         return None
 
     def _record_history(self, rows_per_epoch, *, converged_check):
-        history = self.net_.history
-        epochs_run = len(history) - self.n_iter_
-        self.n_iter_ = len(history)
-        self.t_ += epochs_run * rows_per_epoch
-        self.loss_curve_ = list(history[:, "train_loss"])
+        # the epochs of this call only, added to the curves so far: partial_fit
+        # adds one epoch a call, and reading the whole history at every call
+        # made a long run of them quadratic
+        done = self.n_iter_
+        epochs = list(self.net_.history)[done:]
+        self.n_iter_ = done + len(epochs)
+        self.t_ += len(epochs) * rows_per_epoch
+
+        def extended(curve, key):
+            so_far = (getattr(self, curve, None) or []) if done else []
+            return so_far + [epoch[key] for epoch in epochs if key in epoch]
+
+        self.loss_curve_ = extended("loss_curve_", "train_loss")
         self.loss_ = self.loss_curve_[-1]
-        if self.early_stopping and "valid_loss" in history[-1]:
-            self.validation_loss_curve_ = [
-                epoch["valid_loss"] for epoch in history if "valid_loss" in epoch]
+        if self.early_stopping and "valid_loss" in epochs[-1]:
+            self.validation_loss_curve_ = extended("validation_loss_curve_", "valid_loss")
             self.best_validation_loss_ = min(self.validation_loss_curve_)
             self.best_loss_ = None
-            scores = [epoch["valid_score"] for epoch in history if "valid_score" in epoch]
+            scores = extended("validation_scores_", "valid_score")
             self.validation_scores_ = scores or None
             self.best_validation_score_ = max(scores) if scores else None
         else:
@@ -773,7 +781,7 @@ class BaseMLP(BaseEstimator, metaclass=ABCMeta):
             self.best_validation_loss_ = None
             self.validation_scores_ = self.best_validation_score_ = None
             self.best_loss_ = min(self.loss_curve_)
-        if converged_check and epochs_run == self.max_iter:
+        if converged_check and len(epochs) == self.max_iter:
             warnings.warn(
                 f"Stochastic Optimizer: Maximum iterations ({self.max_iter}) reached "
                 "and the optimization hasn't converged yet.", ConvergenceWarning, stacklevel=3)

@@ -8,7 +8,7 @@ import math
 import warnings
 
 from sklearn.exceptions import ConvergenceWarning
-from skorch.callbacks import Callback, EarlyStopping
+from skorch.callbacks import Callback, EarlyStopping, LRScheduler
 from tqdm.auto import tqdm
 
 
@@ -57,12 +57,22 @@ class BestLoss(Callback):
     True
     """
 
+    _LOSSES = ("train_loss", "valid_loss")
+
+    def initialize(self):
+        self.lowest_ = None
+        return self
+
     def on_epoch_end(self, net, **kwargs):
-        for key in ("train_loss", "valid_loss"):
+        if self.lowest_ is None:  # once per net: it may go on from a fitted net's history
+            self.lowest_ = {key: min((row[key] for row in list(net.history)[:-1]
+                                      if key in row), default=math.inf)
+                            for key in self._LOSSES}
+        for key in self._LOSSES:
             if key in net.history[-1]:
-                earlier = [row[key] for row in list(net.history)[:-1] if key in row]
-                net.history.record(f"{key}_best",
-                                   bool(net.history[-1, key] < min(earlier, default=math.inf)))
+                loss = net.history[-1, key]
+                net.history.record(f"{key}_best", bool(loss < self.lowest_[key]))
+                self.lowest_[key] = min(loss, self.lowest_[key])
 
 
 class ValidationScore(Callback):
@@ -165,6 +175,31 @@ class AdaptiveEarlyStopping(EarlyStopping):
             for group in groups:
                 group["lr"] /= self.factor
             self.misses_ = 0
+
+
+class EpochLRScheduler(LRScheduler):
+    """:class:`skorch.callbacks.LRScheduler` for the schedules skmlp steps once an epoch.
+
+    skorch's starts each call to ``fit`` by summing the batch counts of the
+    whole history, which only schedules stepped per batch need; with
+    ``partial_fit`` (one epoch a call) that made every call slower than the
+    one before. The schedule itself goes on from the history's length, as
+    in skorch.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from skmlp import MLPClassifier
+    >>> X = np.random.default_rng(0).normal(size=(100, 3))
+    >>> clf = MLPClassifier(learning_rate="cosine", max_iter=4, random_state=0)
+    >>> for _ in range(3):
+    ...     clf = clf.partial_fit(X, X[:, 0] > 0, classes=[False, True])
+    >>> [round(lr, 6) for lr in clf.history_[:, "event_lr"]]
+    [0.001, 0.000854, 0.0005]
+    """
+
+    def on_train_begin(self, net, **kwargs):
+        self.lr_scheduler_ = self._get_scheduler(net, self.policy_, **self.kwargs)
 
 
 class EvaluationBudget(Callback):

@@ -95,3 +95,15 @@ def test_sparse_features_train_on_the_gpu_as_their_dense_copy(data):
     np.testing.assert_allclose(fits[0].loss_curve_, fits[1].loss_curve_, rtol=1e-5)
     np.testing.assert_allclose(fits[0].predict_proba(sparse.csr_matrix(X)),
                                fits[1].predict_proba(X), rtol=1e-4, atol=1e-6)
+
+
+def test_fits_leave_the_gpus_generator_alone_and_are_reproducible_there(data):
+    X, y = data
+    torch.cuda.manual_seed(123)
+    state = torch.cuda.get_rng_state()
+    MLPClassifier(max_iter=2, random_state=0).fit(X, y)  # on the CPU
+    fits = [MLPClassifier(device="cuda", max_iter=2, random_state=0).fit(X, y)
+            for _ in range(2)]
+    assert torch.equal(torch.cuda.get_rng_state(), state)
+    for first, second in zip(fits[0].coefs_, fits[1].coefs_, strict=True):
+        np.testing.assert_array_equal(first, second)

@@ -42,3 +42,13 @@ def test_seeded_block_is_reproducible_and_leaves_the_global_generator_alone():
         second = torch.rand(3)
     assert torch.equal(first, second)
     assert torch.equal(torch.rand(1), expected_next)
+
+
+def test_seeding_a_cpu_fit_queues_no_seed_for_the_gpus(monkeypatch):
+    # torch.manual_seed would seed every GPU too (on a CPU-only machine it
+    # queues that for CUDA's lazy start), beyond what fork_rng restores
+    seeded_gpus = []
+    monkeypatch.setattr(torch.cuda, "manual_seed_all", seeded_gpus.append)
+    with seeded(7, "cpu"):
+        torch.rand(1)
+    assert seeded_gpus == []
