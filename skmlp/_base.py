@@ -759,12 +759,15 @@ class BaseMLP(BaseEstimator, metaclass=ABCMeta):
         # adds one epoch a call, and reading the whole history at every call
         # made a long run of them quadratic
         done = self.n_iter_
-        epochs = list(self.net_.history)[done:]
+        history = list(self.net_.history)
+        epochs = history[done:]
         self.n_iter_ = done + len(epochs)
         self.t_ += len(epochs) * rows_per_epoch
 
         def extended(curve, key):
-            so_far = (getattr(self, curve, None) or []) if done else []
+            so_far = getattr(self, curve, None) if done else []
+            if so_far is None:  # the fit before kept no such curve (no early stopping)
+                so_far = [epoch[key] for epoch in history[:done] if key in epoch]
             return so_far + [epoch[key] for epoch in epochs if key in epoch]
 
         self.loss_curve_ = extended("loss_curve_", "train_loss")

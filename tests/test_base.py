@@ -522,6 +522,24 @@ def test_warm_start_continues_training(data):
     assert clf.loss_curve_[10] < first_curve[0]
 
 
+def test_curves_follow_the_history_over_partial_fits_and_warm_starts(data):
+    # the curves grow by the epochs of each call; they must still be the history's
+    X, y = data
+    clf = MLPClassifier(max_iter=3, random_state=0)
+    for _ in range(4):
+        clf.partial_fit(X, y, classes=[0, 1])
+    clf.set_params(warm_start=True, early_stopping=True).fit(X, y)
+    clf.set_params(early_stopping=False).fit(X, y)
+    clf.set_params(early_stopping=True).fit(X, y)
+    history = clf.history_
+    assert clf.n_iter_ == len(history) == 4 + 3 * 3
+    assert clf.loss_curve_ == list(history[:, "train_loss"])
+    assert clf.validation_loss_curve_ == list(history[:, "valid_loss"])
+    assert len(clf.validation_loss_curve_) == len(clf.validation_scores_) == 6
+    assert clf.best_validation_loss_ == min(clf.validation_loss_curve_)
+    assert clf.t_ == 4 * len(X) + 3 * 3 * len(X) - 2 * 3 * round(0.1 * len(X))
+
+
 def test_warm_started_fit_takes_the_current_training_parameters_and_the_fitted_weights(
         data):
     X, y = data
