@@ -158,13 +158,36 @@ def default_search_space(estimator):
                               lbfgs=final.solver == "lbfgs")
 
 
+_PLAIN = (type(None), bool, int, float, str)
+
+
+def _choice_labels(dist):
+    """The labels a trial stores for the choices of ``dist``, or None to store them as they are.
+
+    Storages keep a trial's values as JSON, where a tuple (a
+    ``hidden_layer_sizes``) comes back as a list that is not a choice, and
+    an object (a scaler) cannot go at all; such choices are stored by
+    their ``repr`` instead.
+    """
+    if not isinstance(dist, optuna.distributions.CategoricalDistribution) or all(
+            isinstance(choice, _PLAIN) for choice in dist.choices):
+        return None
+    labels = [repr(choice) for choice in dist.choices]
+    if len(set(labels)) < len(labels):
+        labels = [f"{i}: {label}" for i, label in enumerate(labels)]
+    return labels
+
+
 def _suggest(trial, space):
     """Estimator parameters for ``trial`` from a dict of distributions or a callable."""
     if callable(space):
         return space(trial)
     params = {}
     for name, dist in space.items():
-        if isinstance(dist, optuna.distributions.CategoricalDistribution):
+        labels = _choice_labels(dist)
+        if labels is not None:
+            params[name] = dist.choices[labels.index(trial.suggest_categorical(name, labels))]
+        elif isinstance(dist, optuna.distributions.CategoricalDistribution):
             params[name] = trial.suggest_categorical(name, dist.choices)
         elif isinstance(dist, optuna.distributions.IntDistribution):
             params[name] = trial.suggest_int(name, dist.low, dist.high, step=dist.step,
@@ -187,6 +210,12 @@ def _estimator_params(trial, space):
     return _suggest(optuna.trial.FixedTrial(trial.params, trial.number), space)
 
 
+def _stored_value(value, dist):
+    """``value`` as a trial of ``dist`` stores it: its label (see :func:`_choice_labels`)."""
+    labels = _choice_labels(dist)
+    return value if labels is None else labels[dist.choices.index(value)]
+
+
 def _starting_suggestions(estimator, space):
     """Suggestions that make a trial of ``space`` the estimator as given, or None.
 
@@ -199,7 +228,8 @@ def _starting_suggestions(estimator, space):
         return None
     try:
         candidate = (space.suggestions_for(params) if callable(space)
-                     else {name: params[name] for name in space})
+                     else {name: _stored_value(params[name], dist)
+                           for name, dist in space.items()})
         trial = optuna.trial.FixedTrial(candidate)
         with warnings.catch_warnings():
             warnings.simplefilter("error")  # FixedTrial warns of out-of-range values
@@ -395,7 +425,9 @@ class _Objective:
         params = _suggest(trial, self.space)
         scores, train_scores, fit_times, score_times = {}, {}, [], []
         for fold, (train, test) in enumerate(self.splits):
-            model = clone(self.estimator).set_params(**params)
+            # cloned, as GridSearchCV does: an estimator among the choices (a
+            # scaler) would otherwise be fitted by every fold, and stay fitted
+            model = clone(self.estimator).set_params(**clone(params, safe=False))
             # scikit-learn's own split for CV: y may be None (unsupervised)
             X_train, y_train = _safe_split(model, self.X, self.y, train)
             X_test, y_test = _safe_split(model, self.X, self.y, test, train)
@@ -569,7 +601,10 @@ class OptunaSearchCV(MetaEstimatorMixin, BaseEstimator):
         Cloned for every fold of every trial.
     param_distributions : dict of str -> optuna distribution, or callable
         Either ``{"mlpclassifier__alpha": FloatDistribution(1e-5, 1, log=True),
-        ...}`` or a callable ``trial -> dict of parameters`` for conditional
+        ...}`` (a ``CategoricalDistribution`` may choose among tuples, such as
+        ``hidden_layer_sizes``, or estimators, such as scalers: a storage
+        keeps those by their ``repr``, and each fold gets a clone) or a
+        callable ``trial -> dict of parameters`` for conditional
         spaces (see :func:`default_search_space`). A callable must be
         picklable (a module-level function or class) when ``n_jobs > 1``.
     n_trials : int or None, default=20
@@ -824,7 +859,8 @@ class OptunaSearchCV(MetaEstimatorMixin, BaseEstimator):
             self._set_results(refit_metric, self.n_splits_)
         if self.refit is not False:
             start = time.perf_counter()
-            self.best_estimator_ = clone(self.estimator).set_params(**self.best_params_)
+            self.best_estimator_ = clone(self.estimator).set_params(
+                **clone(self.best_params_, safe=False))
             self.best_estimator_.fit(X, y, **fit_params)
             self.refit_time_ = time.perf_counter() - start
             if hasattr(self.best_estimator_, "feature_names_in_"):

@@ -545,6 +545,33 @@ def test_stored_study_gives_the_parameters_the_space_built(tmp_path, Xy):
     assert type(found.best_estimator_.steps[0][1]) is type(found.best_params_["standardscaler"])
 
 
+@pytest.mark.filterwarnings("ignore:Choices for a categorical distribution:UserWarning")
+def test_a_stored_dict_space_of_tuples_and_estimators_starts_and_refits(tmp_path, Xy):
+    # as GridSearchCV's lists: widths as tuples, scalers as estimators; a
+    # storage's JSON keeps neither, so they are stored by their repr
+    scalers = [StandardScaler(), RobustScaler()]
+    pipe = make_pipeline(scalers[0], MLPClassifier(max_iter=3, hidden_layer_sizes=(8,),
+                                                   random_state=0))
+    space = {"mlpclassifier__hidden_layer_sizes": CategoricalDistribution([(8,), (16, 8)]),
+             "standardscaler": CategoricalDistribution(scalers)}
+    found = OptunaSearchCV(pipe, space, n_trials=4, cv=2, random_state=0,
+                           storage=f"sqlite:///{tmp_path / 'study.db'}").fit(*Xy)
+    first = found.cv_results_["params"][0]
+    assert first["mlpclassifier__hidden_layer_sizes"] == (8,)  # the estimator as given
+    assert type(first["standardscaler"]) is StandardScaler
+    assert found.study_.trials[0].params["mlpclassifier__hidden_layer_sizes"] == "(8,)"
+    for params in found.cv_results_["params"]:
+        assert params["mlpclassifier__hidden_layer_sizes"] in [(8,), (16, 8)]
+        assert any(params["standardscaler"] is scaler for scaler in scalers)
+    # the choices themselves are never fitted: each fold and the refit get clones
+    assert not any(hasattr(scaler, "mean_") or hasattr(scaler, "center_")
+                   for scaler in scalers)
+    refit = found.best_estimator_
+    assert refit.steps[1][1].hidden_layer_sizes == found.best_params_[
+        "mlpclassifier__hidden_layer_sizes"]
+    assert refit.steps[0][1] is not found.best_params_["standardscaler"]
+
+
 @pytest.mark.filterwarnings("ignore::optuna.exceptions.ExperimentalWarning",
                             "ignore:Heartbeat of storage:UserWarning")
 def test_a_trial_killed_before_its_heartbeat_thread_ran_is_still_failed(tmp_path):
