@@ -145,10 +145,16 @@ class MLPClassifier(ClassifierMixin, BaseMLP):
                     f"warm_start=True goes on fitting the same classes, but y has "
                     f"{labels.tolist()} where the previous fit had {self.classes_.tolist()}. "
                     "Use partial_fit to train on some of the classes.")
-        indicator = self._label_binarizer.transform(y)
+        # every label of y is one of classes_ by now (multilabel aside): class
+        # positions directly, rather than LabelBinarizer's indicator matrix
+        # (n_samples x n_classes integers, and half of a partial_fit call's time)
         if self.out_activation_ == "softmax":
             self.n_outputs_ = len(self.classes_)
-            return indicator.argmax(axis=1)
+            return np.searchsorted(self.classes_, y)
+        if self._label_binarizer.y_type_ == "binary":
+            self.n_outputs_ = 1
+            return (y == self.classes_[1]).astype(np.float32).reshape(-1, 1)
+        indicator = self._label_binarizer.transform(y)
         self.n_outputs_ = indicator.shape[1]
         return indicator.astype(np.float32)
 
