@@ -4,9 +4,11 @@ import math
 
 import numpy as np
 import pandas as pd
+import scipy.sparse as sp
 from sklearn.utils.validation import validate_data
 
 _FLOAT_DTYPES = (np.float32, np.float64)
+_FLOAT32_MAX = float(np.finfo(np.float32).max)
 
 
 def _non_numeric_columns(X):
@@ -30,7 +32,14 @@ def _passes_unchanged(estimator, X):
             and not hasattr(estimator, "feature_names_in_")):
         return False
     with np.errstate(over="ignore", invalid="ignore"):
-        return math.isfinite(X.sum())
+        return math.isfinite(X.sum()) and _fits_float32(X)
+
+
+def _fits_float32(X):
+    """Whether the values of ``X`` (finite) stay finite as float32, what the network computes in."""
+    values = X.data if sp.issparse(X) else X
+    return (values.dtype != np.float64 or values.size == 0
+            or (values.max() <= _FLOAT32_MAX and values.min() >= -_FLOAT32_MAX))
 
 
 def check_features(estimator, X, y="no_validation", *, reset, **check_params):
@@ -65,6 +74,12 @@ def check_features(estimator, X, y="no_validation", *, reset, **check_params):
             f"are not numeric: {columns}. Encode them first, for example with "
             "sklearn.compose.ColumnTransformer([('categories', OneHotEncoder(), "
             f"{columns})], remainder='passthrough') in a Pipeline.") from err
+    features = validated[0] if isinstance(validated, tuple) else validated
+    if not _fits_float32(features):
+        raise ValueError(
+            f"Input X contains a value too large for float32 (beyond ±{_FLOAT32_MAX:.4g}), "
+            f"which {type(estimator).__name__} computes in. Scale the features first, for "
+            "example with sklearn.preprocessing.StandardScaler.")
     return validated
 
 

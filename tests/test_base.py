@@ -730,6 +730,22 @@ def test_non_finite_features_are_rejected(Estimator, data, bad, message):
 
 
 @pytest.mark.parametrize("Estimator", ESTIMATORS)
+@pytest.mark.parametrize("as_input", [np.asarray, sparse.csr_matrix])
+def test_features_beyond_float32_are_rejected_at_fit_and_predict(Estimator, data, as_input):
+    # finite in float64, infinite in the float32 the network computes in
+    X, y = data
+    huge = X.copy()
+    huge[3, 2] = -1e39
+    message = "too large for float32.*StandardScaler"
+    with pytest.raises(ValueError, match=message):
+        Estimator(max_iter=1).fit(as_input(huge), y)
+    est = Estimator(max_iter=1).fit(X, y)
+    for rows in (huge, huge[3:4]):  # a single row takes the unchecked fast path
+        with pytest.raises(ValueError, match=message):
+            est.predict(as_input(rows))
+
+
+@pytest.mark.parametrize("Estimator", ESTIMATORS)
 def test_non_finite_targets_are_rejected(Estimator, data):
     X, y = data
     y = y.astype(float)
