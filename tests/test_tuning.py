@@ -26,7 +26,9 @@ from sklearn.preprocessing import RobustScaler, StandardScaler
 from sklearn.utils._param_validation import InvalidParameterError
 
 from skmlp import MLPAutoencoder, MLPClassifier, OptunaSearchCV
-from skmlp.tuning import _first_heartbeat, _with_installed_driver, default_search_space
+from skmlp._objective import first_heartbeat
+from skmlp._storage import with_installed_driver
+from skmlp.tuning import default_search_space
 
 sys.path.insert(0, str(Path(__file__).parent))
 from search_worker import data, search  # noqa: E402
@@ -581,7 +583,7 @@ def test_a_trial_killed_before_its_heartbeat_thread_ran_is_still_failed(tmp_path
                                          heartbeat_interval=1, grace_period=1)
     study = optuna.create_study(storage=storage)
     study.ask()  # a trial whose worker died before any heartbeat
-    _first_heartbeat(study.ask())
+    first_heartbeat(study.ask())
     time.sleep(2.2)  # SQLite's clock counts whole seconds: over 1 s on it, whatever the phase
     optuna.storages.fail_stale_trials(study)
     states = [t.state.name for t in study.get_trials()]
@@ -636,14 +638,14 @@ def test_a_bare_postgresql_url_means_psycopg_3_where_psycopg2_is_missing(
     find_spec = importlib.util.find_spec
     monkeypatch.setattr(importlib.util, "find_spec", lambda name: (
         psycopg2_installed or None if name == "psycopg2" else find_spec(name)))
-    assert _with_installed_driver(url) == expected
+    assert with_installed_driver(url) == expected
 
 
 def _fresh_postgres_database():
     import sqlalchemy
 
     name = f"skmlp_{uuid.uuid4().hex[:12]}"
-    engine = sqlalchemy.create_engine(_with_installed_driver(POSTGRES_URL),
+    engine = sqlalchemy.create_engine(with_installed_driver(POSTGRES_URL),
                                       isolation_level="AUTOCOMMIT")
     with engine.connect() as connection:
         connection.execute(sqlalchemy.text(f"CREATE DATABASE {name}"))
@@ -665,7 +667,7 @@ def test_postgresql_study_shared_by_two_workers_started_together(Xy):
         _, err = worker.communicate(timeout=300)
         assert worker.returncode == 0, err.decode()[-2000:]
     # the workers got the URL as a user writes it; Optuna itself needs the driver named
-    study = optuna.load_study(study_name="shared", storage=_with_installed_driver(url))
+    study = optuna.load_study(study_name="shared", storage=with_installed_driver(url))
     trials = study.get_trials()
     complete = [t for t in trials if t.state.name == "COMPLETE"]
     assert len(complete) == 8

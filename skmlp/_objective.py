@@ -1,0 +1,249 @@
+"""One trial of a search: the cross-validated score of one set of parameters,
+reported as it trains so that a pruner can stop it, and the loop that runs
+trials on a study in this process or in a worker process."""
+
+import os
+import socket
+import time
+import warnings
+from contextlib import contextmanager
+
+import numpy as np
+import optuna
+from sklearn.base import clone
+from sklearn.exceptions import FitFailedWarning
+from sklearn.utils.metaestimators import _safe_split
+from sklearn.utils.validation import _check_method_params
+from skorch.callbacks import Callback
+
+from ._base import BaseMLP
+from ._search_space import suggest
+from ._storage import open_storage
+
+FINISHED = (optuna.trial.TrialState.COMPLETE, optuna.trial.TrialState.PRUNED)
+
+
+class _TrialFailed(Exception):
+    """A trial's fit raised; Optuna records the trial as failed and goes on."""
+
+
+class _RefitNotAMetric(ValueError):
+    """``refit`` names none of the metrics a scoring callable returned: the
+    search stops, as no trial could be scored."""
+
+
+class _SurplusTrial(Exception):
+    """The study already holds n_trials finished or running trials."""
+
+
+#: Score reports per fold at most. Scoring a pipeline on the validation fold
+#: (about 6 ms for steel plates faults, mostly the metric) costs more than an
+#: epoch of training on small data: every epoch, it made the first fold 2.5x
+#: slower. Pruners act at the first report at or after their own steps.
+_MAX_REPORTS = 20
+
+
+class _ReportEpochScore(Callback):
+    """Report the validation score every ``every`` epochs, and prune bad trials."""
+
+    def __init__(self, trial, model, X_valid, y_valid, scorer, every):
+        self.trial = trial
+        self.model = model
+        self.X_valid = X_valid
+        self.y_valid = y_valid
+        self.scorer = scorer
+        self.every = every
+
+    def on_epoch_end(self, net, **kwargs):
+        epoch = len(net.history) - 1
+        if (epoch + 1) % self.every:
+            return
+        self.trial.report(self.scorer(self.model, self.X_valid, self.y_valid), epoch)
+        if self.trial.should_prune():
+            raise optuna.TrialPruned(f"pruned at epoch {epoch} of the first fold")
+
+
+def first_heartbeat(trial):
+    """Record a trial's first heartbeat before its work begins.
+
+    Optuna never fails a running trial that has no heartbeat yet, and its
+    heartbeat thread may first run some time after the trial starts: a worker
+    killed in between would leave the trial running for ever, and the study
+    one trial short (running trials count toward ``n_trials``).
+    """
+    storage = trial.storage
+    if getattr(storage, "get_heartbeat_interval", lambda: None)():
+        storage.record_heartbeat(trial._trial_id)
+
+
+def _final_step(model):
+    return model.steps[-1][1] if hasattr(model, "steps") else model
+
+
+def _set_final_callbacks(model, callbacks):
+    final = _final_step(model)
+    final.set_params(callbacks=list(final.callbacks or []) + callbacks)
+
+
+class Objective:
+    """Cross-validated score of one trial's parameters (picklable for workers)."""
+
+    def __init__(self, estimator, space, X, y, splits, scorers, refit_metric, fit_params,
+                 error_score, n_trials, prune, train_scores):
+        self.estimator = estimator
+        self.space = space
+        self.X, self.y = X, y
+        self.splits = splits
+        self.scorers = scorers
+        self.refit_metric = refit_metric
+        self.fit_params = fit_params
+        self.error_score = error_score
+        self.n_trials = n_trials
+        self.prune = prune
+        self.train_scores = train_scores
+
+    def __call__(self, trial):
+        first_heartbeat(trial)
+        trial.set_user_attr("worker", f"{socket.gethostname()}:{os.getpid()}")
+        ahead = [t for t in trial.study.get_trials(deepcopy=False,
+                                                    states=FINISHED + (
+                                                        optuna.trial.TrialState.RUNNING,))
+                 if t.number < trial.number]
+        if len(ahead) >= self.n_trials:
+            trial.study.stop()
+            raise _SurplusTrial("the study already holds n_trials trials")
+        params = suggest(trial, self.space)
+        scores, train_scores, fit_times, score_times = {}, {}, [], []
+        for fold, (train, test) in enumerate(self.splits):
+            # cloned, as GridSearchCV does: an estimator among the choices (a
+            # scaler) would otherwise be fitted by every fold, and stay fitted
+            model = clone(self.estimator).set_params(**clone(params, safe=False))
+            # scikit-learn's own split for CV: y may be None (unsupervised)
+            X_train, y_train = _safe_split(model, self.X, self.y, train)
+            X_test, y_test = _safe_split(model, self.X, self.y, test, train)
+            if self.prune and fold == 0 and isinstance(_final_step(model), BaseMLP):
+                every = max(1, _final_step(model).max_iter // _MAX_REPORTS)
+                _set_final_callbacks(model, [("optuna_report", _ReportEpochScore(
+                    trial, model, X_test, y_test, self._refit_scorer, every))])
+            fold_params = _check_method_params(self.X, self.fit_params, train)
+            start = time.perf_counter()
+            try:
+                with warnings.catch_warnings():
+                    warnings.simplefilter("ignore")
+                    model.fit(X_train, y_train, **fold_params)
+            except (optuna.TrialPruned, _RefitNotAMetric):
+                raise
+            except Exception as err:  # noqa: BLE001 - error_score semantics
+                if self.error_score == "raise":
+                    raise
+                reason = f"{type(err).__name__}: {err}"
+                trial.set_user_attr("fail_reason", reason)
+                warnings.warn(f"Trial {trial.number} failed on fold {fold}: {reason}",
+                              FitFailedWarning, stacklevel=2)
+                raise _TrialFailed(reason) from err
+            fit_times.append(time.perf_counter() - start)
+            start = time.perf_counter()
+            for name, value in self._score(model, X_test, y_test).items():
+                scores.setdefault(name, []).append(float(value))
+            score_times.append(time.perf_counter() - start)
+            if self.train_scores:
+                for name, value in self._score(model, X_train, y_train).items():
+                    train_scores.setdefault(name, []).append(float(value))
+            if self.prune and 0 < fold < len(self.splits) - 1:
+                self._report_folds(trial, model, refit_scores(scores, self.refit_metric))
+        trial.set_user_attr("split_scores", scores)
+        if self.train_scores:
+            trial.set_user_attr("split_train_scores", train_scores)
+        trial.set_user_attr("fit_times", fit_times)
+        trial.set_user_attr("score_times", score_times)
+        return float(np.mean(refit_scores(scores, self.refit_metric)))
+
+    @staticmethod
+    def _report_folds(trial, model, fold_scores):
+        """Report the mean score of the folds done so far, and prune a bad trial.
+
+        The step is the number of epochs trained (``max_iter`` per fold for
+        skmlp estimators), so these reports continue the first fold's epoch
+        reports on one scale, and every trial is compared on the same folds.
+        """
+        final = _final_step(model)
+        epochs_per_fold = final.max_iter if isinstance(final, BaseMLP) else 1
+        n_folds = len(fold_scores)
+        trial.report(float(np.mean(fold_scores)), n_folds * epochs_per_fold)
+        if trial.should_prune():
+            raise optuna.TrialPruned(f"pruned after {n_folds} folds")
+
+    def _score(self, model, X, y):
+        result = self.scorers(model, X, y)
+        if not isinstance(result, dict):
+            return {"score": result}
+        if self.refit_metric not in result:
+            # a scoring callable that returns several metrics, as GridSearchCV allows
+            raise _RefitNotAMetric(
+                f"The scoring callable returns the metrics {sorted(result)}; refit must "
+                f"name the one to optimise, e.g. refit={sorted(result)[0]!r}.")
+        return result
+
+    def _refit_scorer(self, model, X, y):
+        return refit_scores(self._score(model, X, y), self.refit_metric)
+
+
+def refit_scores(scores, refit_metric):
+    """The scores of the metric the study maximises, from ``{metric: scores}``.
+
+    A scoring callable that returns one number, with ``refit`` a string,
+    gives only ``"score"``: the string then just means refit, as in
+    GridSearchCV.
+    """
+    return scores[refit_metric] if refit_metric in scores else scores["score"]
+
+
+
+def _finished_count(study):
+    return len(study.get_trials(deepcopy=False, states=FINISHED))
+
+
+def optimize(study, objective, n_trials, timeout):
+    """Run trials until the study holds ``n_trials`` finished ones (or time runs out).
+
+    Failed trials do not count; after ``n_trials`` failures in a row this
+    worker gives up rather than loop for ever.
+    """
+    failures = 0
+
+    def stop_when_done(study, trial):
+        nonlocal failures
+        failures = failures + 1 if "fail_reason" in trial.user_attrs else 0
+        if _finished_count(study) >= n_trials or failures >= n_trials:
+            study.stop()
+
+    if _finished_count(study) >= n_trials:
+        return
+    study.optimize(objective, timeout=timeout, callbacks=[stop_when_done],
+                   catch=(_TrialFailed, _SurplusTrial))
+
+
+@contextmanager
+def optuna_logging(verbose):
+    """Optuna's INFO logs with ``verbose``, its errors only without.
+
+    Quiet, a search logs nothing, as GridSearchCV: Optuna would log each
+    study it creates and each caught exception as a warning, while failed
+    fits already raise FitFailedWarning and surplus trials are bookkeeping.
+    """
+    verbosity = optuna.logging.get_verbosity()
+    optuna.logging.set_verbosity(optuna.logging.INFO if verbose else optuna.logging.ERROR)
+    try:
+        yield
+    finally:
+        optuna.logging.set_verbosity(verbosity)
+
+
+def worker(storage, study_name, sampler, pruner, objective, n_trials, timeout,
+            heartbeat_interval, grace_period, verbose):
+    """One worker process: open the shared study and work on it."""
+    with optuna_logging(verbose):
+        storage = open_storage(storage, heartbeat_interval, grace_period)
+        study = optuna.load_study(study_name=study_name, storage=storage, sampler=sampler,
+                                  pruner=pruner)
+        optimize(study, objective, n_trials, timeout)
