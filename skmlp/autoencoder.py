@@ -11,16 +11,14 @@ from sklearn.utils.metaestimators import available_if
 from sklearn.utils.validation import check_array, check_is_fitted
 
 from ._base import (
-    _DEVICE_PARAMETERS,
-    _FITTED_ATTRIBUTES,
     BaseMLP,
     _dropout_per_layer,
     _has_stochastic_solver,
     _layer_sizes,
     _store_init_params,
-    _training_parameters,
 )
 from ._data import as_stored_tensor
+from ._parameter_docs import DEVICE_PARAMETERS, FITTED_ATTRIBUTES, training_parameters
 from ._validation import check_features
 from .modules import Autoencoder
 
@@ -41,7 +39,7 @@ class MLPAutoencoder(OutlierMixin, TransformerMixin, BaseMLP):
 
     Parameters
     ----------
-    {_training_parameters(hidden_layer_sizes=(64,), dropout=0.0, learning_rate="constant")
+    {training_parameters(hidden_layer_sizes=(64,), dropout=0.0, learning_rate="constant")
       .replace("of each hidden layer", "of each hidden encoder layer")}
     decoder_layer_sizes : array-like of shape (n_layers,), default=None
         Hidden widths of the decoder; by default the encoder's, reversed.
@@ -75,7 +73,7 @@ class MLPAutoencoder(OutlierMixin, TransformerMixin, BaseMLP):
         data, or of the held-out validation split when
         ``early_stopping=True``.
 
-    {_DEVICE_PARAMETERS}
+    {DEVICE_PARAMETERS}
     Attributes
     ----------
     offset_ : float
@@ -84,7 +82,7 @@ class MLPAutoencoder(OutlierMixin, TransformerMixin, BaseMLP):
     latent_dim_ : int
         Width of the bottleneck, resolved from ``latent_dim``.
 
-    {_FITTED_ATTRIBUTES}
+    {FITTED_ATTRIBUTES}
     See Also
     --------
     sklearn.ensemble.IsolationForest : tree-based outlier detector.

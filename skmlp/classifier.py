@@ -10,14 +10,12 @@ from sklearn.utils.multiclass import check_classification_targets, type_of_targe
 from sklearn.utils.validation import column_or_1d
 
 from ._base import (
-    _DEVICE_PARAMETERS,
-    _FITTED_ATTRIBUTES,
     BaseMLP,
     _has_stochastic_solver,
     _store_init_params,
-    _training_parameters,
 )
 from ._losses import combined_sample_weight
+from ._parameter_docs import DEVICE_PARAMETERS, FITTED_ATTRIBUTES, training_parameters
 
 
 def _validation_accuracy(outputs, data):
@@ -58,7 +56,7 @@ class MLPClassifier(ClassifierMixin, BaseMLP):
 
     Parameters
     ----------
-    {_training_parameters(hidden_layer_sizes=(128, 128), dropout=0.3,
+    {training_parameters(hidden_layer_sizes=(128, 128), dropout=0.3,
                           learning_rate="cosine")}
     class_weight : dict, "balanced" or None, default=None
         Weights of the classes in the loss, as in scikit-learn's linear
@@ -67,7 +65,7 @@ class MLPClassifier(ClassifierMixin, BaseMLP):
         problem, ``{{0: 1, 1: p}}`` gives the same loss as torch's
         ``BCEWithLogitsLoss(pos_weight=p)``.
 
-    {_DEVICE_PARAMETERS}
+    {DEVICE_PARAMETERS}
     Attributes
     ----------
     classes_ : ndarray of shape (n_classes,)
@@ -77,7 +75,7 @@ class MLPClassifier(ClassifierMixin, BaseMLP):
         Output function: ``logistic`` for binary and multilabel problems,
         ``softmax`` for multiclass.
 
-    {_FITTED_ATTRIBUTES}
+    {FITTED_ATTRIBUTES}
     See Also
     --------
     sklearn.neural_network.MLPClassifier : scikit-learn's own perceptron.

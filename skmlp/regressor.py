@@ -12,13 +12,11 @@ from sklearn.utils.metaestimators import available_if
 from sklearn.utils.validation import check_array
 
 from ._base import (
-    _DEVICE_PARAMETERS,
-    _FITTED_ATTRIBUTES,
     BaseMLP,
     _has_stochastic_solver,
     _store_init_params,
-    _training_parameters,
 )
+from ._parameter_docs import DEVICE_PARAMETERS, FITTED_ATTRIBUTES, training_parameters
 
 
 def _validation_r2(outputs, data, exp_link):
@@ -54,7 +52,7 @@ class MLPRegressor(RegressorMixin, BaseMLP):
 
     Parameters
     ----------
-    {_training_parameters(hidden_layer_sizes=(100,), dropout=0.0, learning_rate="constant",
+    {training_parameters(hidden_layer_sizes=(100,), dropout=0.0, learning_rate="constant",
                           tol_mode=_tol_mode)}
     loss : {{"squared_error", "absolute_error", "huber", "poisson"}}, \
 default="squared_error"
@@ -68,13 +66,13 @@ default="squared_error"
         column, and divides the targets by their (sample-weighted) mean
         instead of standardising them, so the network starts near the mean.
 
-    {_DEVICE_PARAMETERS}
+    {DEVICE_PARAMETERS}
     Attributes
     ----------
     out_activation_ : {{"identity", "exp"}}
         ``"exp"`` for the Poisson loss.
 
-    {_FITTED_ATTRIBUTES}
+    {FITTED_ATTRIBUTES}
     See Also
     --------
     sklearn.neural_network.MLPRegressor : scikit-learn's own perceptron.
