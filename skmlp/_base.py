@@ -106,8 +106,9 @@ def _unchanged_on_error(estimator, in_place):
     input would otherwise leave a fitted model that rejects the data it was
     fitted on; a refit that diverges would leave NaN weights. The fitted
     attributes are restored, and when the fit trains the existing network
-    ``in_place`` (``partial_fit``) the network's weights, optimizer state
-    and history as well.
+    ``in_place`` (``partial_fit``) the network's weights, optimizer state,
+    history and the generator of its shuffles as well, so that the next
+    call trains as if the failed one had not been made.
     """
     attributes = dict(vars(estimator))
     net = estimator.net_ if in_place else None
@@ -115,6 +116,7 @@ def _unchanged_on_error(estimator, in_place):
         weights = {name: tensor.clone() for name, tensor in net.module_.state_dict().items()}
         optimizer_state = _state_dict_copy(net.optimizer_)
         n_epochs = len(net.history)
+        shuffles = net.shuffle_generator_.get_state()
     try:
         yield
     except BaseException:
@@ -124,6 +126,7 @@ def _unchanged_on_error(estimator, in_place):
             net.module_.load_state_dict(weights)
             net.optimizer_.load_state_dict(optimizer_state)
             del net.history[n_epochs:]
+            net.shuffle_generator_.set_state(shuffles)
         raise
 
 

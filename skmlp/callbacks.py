@@ -60,19 +60,23 @@ class BestLoss(Callback):
     _LOSSES = ("train_loss", "valid_loss")
 
     def initialize(self):
-        self.lowest_ = None
+        self.epochs_seen_ = None
         return self
 
     def on_epoch_end(self, net, **kwargs):
-        if self.lowest_ is None:  # once per net: it may go on from a fitted net's history
-            self.lowest_ = {key: min((row[key] for row in list(net.history)[:-1]
-                                      if key in row), default=math.inf)
+        history = net.history
+        if self.epochs_seen_ != len(history) - 1:
+            # a new net, which may go on from a fitted one's history, or a history
+            # cut back (a partial_fit that raised is undone): read it once
+            self.lowest_ = {key: min((row[key] for row in list(history)[:-1] if key in row),
+                                     default=math.inf)
                             for key in self._LOSSES}
         for key in self._LOSSES:
-            if key in net.history[-1]:
-                loss = net.history[-1, key]
-                net.history.record(f"{key}_best", bool(loss < self.lowest_[key]))
+            if key in history[-1]:
+                loss = history[-1, key]
+                history.record(f"{key}_best", bool(loss < self.lowest_[key]))
                 self.lowest_[key] = min(loss, self.lowest_[key])
+        self.epochs_seen_ = len(history)
 
 
 class ValidationScore(Callback):

@@ -637,6 +637,36 @@ def test_train_loss_best_carries_on_over_warm_started_fits(data):
         loss < min(losses[:i], default=np.inf) for i, loss in enumerate(losses)]
 
 
+def test_an_undone_partial_fit_leaves_no_trace_in_later_calls(data):
+    X, y = data
+
+    class FailOnce(Callback):
+        calls = 0
+
+        def on_epoch_end(self, net, **kwargs):
+            FailOnce.calls += 1
+            if FailOnce.calls == 3:
+                raise RuntimeError("a callback failed")
+
+    clf = MLPClassifier(learning_rate_init=0.05, random_state=0,
+                        callbacks=[("fail_once", FailOnce())])
+    for _ in range(5):
+        try:
+            clf.partial_fit(X, y, classes=[0, 1])
+        except RuntimeError:
+            pass  # the third call is undone: its epoch leaves the history
+    losses = clf.history_[:, "train_loss"]
+    assert len(losses) == 4
+    assert clf.history_[:, "train_loss_best"] == [
+        loss < min(losses[:i], default=np.inf) for i, loss in enumerate(losses)]
+    # and the calls after the undone one trained as if it had not been made
+    unbroken = MLPClassifier(learning_rate_init=0.05, random_state=0)
+    for _ in range(4):
+        unbroken.partial_fit(X, y, classes=[0, 1])
+    for ours, theirs in zip(clf.coefs_, unbroken.coefs_, strict=True):
+        np.testing.assert_array_equal(ours, theirs)
+
+
 @pytest.mark.parametrize("Scoring", [EpochScoring, BatchScoring])
 def test_skorch_scoring_callbacks_are_refused_with_the_alternatives(data, Scoring):
     X, y = data
