@@ -1,5 +1,6 @@
 """Where and how torch runs: device choice, seeding and thread policy."""
 
+import threading
 from contextlib import contextmanager
 
 import torch
@@ -10,6 +11,13 @@ import torch
 #: step on one thread and 0.35 ms on two, while (256, 128, 64) at batch 200
 #: runs 1.05 ms on one and 0.82 ms on two.
 SMALL_STEP_WORK = 65_536
+
+
+#: Held while a fit changes torch's process-wide state, its random generators
+#: and its thread setting: fits in threads of one process take turns, so that
+#: each stays reproducible and the setting before them comes back. Reentrant,
+#: for a fit inside a fit (a callback's). Predictions do not take it.
+_PROCESS_STATE = threading.RLock()
 
 
 def resolve_device(device):
@@ -43,10 +51,10 @@ def seeded(seed, device):
 
     Weight initialisation and dropout draw from torch's global generators;
     forking them keeps a fit reproducible whatever the caller's global state,
-    and leaves that state untouched.
+    and leaves that state untouched. Fits in other threads wait meanwhile.
     """
     cuda = [torch.device(device)] if str(device).startswith("cuda") else []
-    with torch.random.fork_rng(devices=cuda):
+    with _PROCESS_STATE, torch.random.fork_rng(devices=cuda):
         # the generators of this fit's devices only: torch.manual_seed would
         # also seed every other GPU's, which fork_rng does not restore, and it
         # costs ~150 µs a call (a stack trace kept for CUDA's lazy start)
@@ -67,10 +75,11 @@ def thread_budget(batch_size, hidden_layer_sizes):
     and ``threadpoolctl.threadpool_limits``. The previous setting is
     restored afterwards.
     """
-    before = torch.get_num_threads()
-    work = batch_size * max(sum(hidden_layer_sizes), 1)
-    torch.set_num_threads(1 if work < SMALL_STEP_WORK else before)
-    try:
-        yield
-    finally:
-        torch.set_num_threads(before)
+    with _PROCESS_STATE:
+        before = torch.get_num_threads()
+        work = batch_size * max(sum(hidden_layer_sizes), 1)
+        torch.set_num_threads(1 if work < SMALL_STEP_WORK else before)
+        try:
+            yield
+        finally:
+            torch.set_num_threads(before)

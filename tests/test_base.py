@@ -637,6 +637,24 @@ def test_train_loss_best_carries_on_over_warm_started_fits(data):
         loss < min(losses[:i], default=np.inf) for i, loss in enumerate(losses)]
 
 
+def test_fits_in_threads_are_reproducible_and_restore_torchs_setting(data):
+    # torch's generators and thread setting are process-wide: fits in threads
+    # of one process take turns with them (they used to draw each other's numbers)
+    X, y = data
+    threads = torch.get_num_threads()
+
+    def weights(seed):
+        return MLPClassifier(max_iter=5, random_state=seed).fit(X, y).coefs_
+
+    alone = [weights(seed) for seed in range(4)]
+    together = joblib.Parallel(n_jobs=4, backend="threading")(
+        joblib.delayed(weights)(seed) for seed in range(4))
+    for ours, theirs in zip(together, alone, strict=True):
+        for a, b in zip(ours, theirs, strict=True):
+            np.testing.assert_array_equal(a, b)
+    assert torch.get_num_threads() == threads
+
+
 def test_an_undone_partial_fit_leaves_no_trace_in_later_calls(data):
     X, y = data
 
