@@ -16,6 +16,7 @@ gradients written out instead of recorded by autograd.
 import torch
 from skorch import NeuralNet
 from skorch.callbacks import Callback, Checkpoint, EpochTimer, LRScheduler, TrainEndCheckpoint
+from skorch.history import History
 from torch import nn
 
 from ._backprop import ExplicitBackprop
@@ -39,6 +40,32 @@ def _implements_batch_hooks(callback):
         return True  # file names are formatted with the epoch's last batch record
     return any(getattr(type(callback), hook) is not getattr(Callback, hook)
                for hook in _BATCH_HOOKS)
+
+
+class EpochHistory(History):
+    """skorch's :class:`~skorch.history.History`, with the last epoch read and written in place.
+
+    skorch's ``record`` and ``history[-1, key]`` go through its general
+    indexing, which first copies the whole list of epochs: in a long run of
+    ``partial_fit`` calls, one epoch each, every record cost more than the
+    one before. Other indexing is skorch's.
+    """
+
+    def record(self, attr, value):
+        if not self:
+            super().record(attr, value)  # skorch's error: no epoch yet
+        list.__getitem__(self, -1)[attr] = value
+
+    def __getitem__(self, i):
+        if isinstance(i, int):
+            return list.__getitem__(self, i)
+        if (isinstance(i, tuple) and len(i) == 2 and isinstance(i[0], int)
+                and isinstance(i[1], str) and i[1] != "batches"):
+            epoch = list.__getitem__(self, i[0])
+            if i[1] not in epoch:
+                raise KeyError(f"Key {i[1]!r} was not found in history.")
+            return epoch[i[1]]
+        return super().__getitem__(i)
 
 
 class TabularNet(NeuralNet):
@@ -75,6 +102,11 @@ class TabularNet(NeuralNet):
     @property
     def _default_callbacks(self):
         return [("epoch_timer", EpochTimer())]
+
+    def initialize_history(self):
+        if not isinstance(self.history_, EpochHistory):
+            self.history_ = EpochHistory()
+        return super().initialize_history()
 
     def initialize_callbacks(self):
         super().initialize_callbacks()

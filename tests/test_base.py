@@ -29,9 +29,11 @@ from skorch.callbacks import (
     LRScheduler,
     TrainEndCheckpoint,
 )
+from skorch.history import History
 from torch.optim import lr_scheduler
 
 from skmlp import MLPAutoencoder, MLPClassifier, MLPRegressor
+from skmlp._net import EpochHistory
 from skmlp._runtime import seeded
 from skmlp.datasets import load_predictive_maintenance
 from skmlp.modules import ACTIVATIONS, MLP, Dropout
@@ -635,6 +637,26 @@ def test_train_loss_best_carries_on_over_warm_started_fits(data):
     losses = clf.history_[:, "train_loss"]
     assert clf.history_[:, "train_loss_best"] == [
         loss < min(losses[:i], default=np.inf) for i, loss in enumerate(losses)]
+
+
+def test_the_nets_history_reads_and_records_as_skorchs():
+    ours, theirs = EpochHistory(), History()
+    for history in (ours, theirs):
+        with pytest.raises(ValueError, match="new_epoch"):
+            history.record("train_loss", 1.0)
+        for epoch in range(3):
+            history.new_epoch()
+            history.record("train_loss", 1.0 / (epoch + 1))
+            history.new_batch()
+            history.record_batch("train_batch_size", 10)
+        history.record("valid_loss", 0.5)
+    assert list(ours) == list(theirs)
+    for index in (-1, 0, (-1, "train_loss"), (0, "train_loss"), (-1, "batches"),
+                  (slice(None), "train_loss"), (-1, "batches", 0, "train_batch_size")):
+        assert ours[index] == theirs[index]
+    for history in (ours, theirs):
+        with pytest.raises(KeyError, match="Key 'valid_loss' was not found in history"):
+            history[0, "valid_loss"]
 
 
 def test_fits_in_threads_are_reproducible_and_restore_torchs_setting(data):
