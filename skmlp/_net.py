@@ -53,8 +53,9 @@ class EpochHistory(History):
 
     def record(self, attr, value):
         if not self:
-            super().record(attr, value)  # skorch's error: no epoch yet
-        list.__getitem__(self, -1)[attr] = value
+            super().record(attr, value)  # raises skorch's error: no epoch yet
+        else:
+            list.__getitem__(self, -1)[attr] = value
 
     def __getitem__(self, i):
         if isinstance(i, int):
