@@ -137,19 +137,24 @@ def classification_summary(y_true, y_pred, labels=None):
 
 
 def _epoch_curves(estimator):
-    """Loss curves and score curves per epoch: ``({label: values}, {label: values})``."""
+    """Loss and score curves: ``({label: (epochs, values)}, {label: (epochs, values)})``."""
     if hasattr(estimator, "history_"):
-        history = estimator.history_
-        losses = {"train loss": history[:, "train_loss"]}
-        if "valid_loss" in history[-1]:
-            losses["validation loss"] = history[:, "valid_loss"]
-        return losses, {key: history[:, key] for key in history[-1]
-                        if str(key).endswith("_score")}
+        # a warm-started fit may record a key for some epochs only
+        def curve(key):
+            epochs = [row for row in estimator.history_ if key in row]
+            return [row["epoch"] for row in epochs], [row[key] for row in epochs]
+
+        last = estimator.history_[-1]
+        losses = {"train loss": curve("train_loss")}
+        if "valid_loss" in last:
+            losses["validation loss"] = curve("valid_loss")
+        return losses, {key: curve(key) for key in last if str(key).endswith("_score")}
     # scikit-learn's MLP: the training loss (with its L2 term) and, with
     # early stopping, the validation accuracy or R² of each epoch
+    epochs = list(range(1, len(estimator.loss_curve_) + 1))
     scores = getattr(estimator, "validation_scores_", None)
-    return ({"train loss": estimator.loss_curve_},
-            {} if scores is None else {"validation score": scores})
+    return ({"train loss": (epochs, estimator.loss_curve_)},
+            {} if scores is None else {"validation score": (epochs, scores)})
 
 
 def plot_learning_curves(estimator, ax=None):
@@ -190,13 +195,13 @@ def plot_learning_curves(estimator, ax=None):
                          "curves need a stochastic-solver MLP of skmlp or scikit-learn.")
     ax = ax if ax is not None else plt.subplots()[1]
     losses, scores = _epoch_curves(estimator)
-    for label, values in losses.items():
-        ax.plot(np.arange(1, len(values) + 1), values, label=label)
+    for label, (epochs, values) in losses.items():
+        ax.plot(epochs, values, label=label)
     ax.set(xlabel="epoch", ylabel="loss", title=type(estimator).__name__)
     if scores:
         twin = ax.twinx()
-        for label, values in scores.items():
-            twin.plot(np.arange(1, len(values) + 1), values, linestyle="--", label=label)
+        for label, (epochs, values) in scores.items():
+            twin.plot(epochs, values, linestyle="--", label=label)
         twin.set_ylabel("score")
         twin.legend(loc="center right")
     ax.legend(loc="upper right")

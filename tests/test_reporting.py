@@ -84,6 +84,17 @@ def test_learning_curves_of_scikit_learns_mlp_share_the_axes(fitted):
         plot_learning_curves(lbfgs)
 
 
+def test_learning_curves_place_each_curve_at_its_own_epochs(fitted):
+    # a warm-started fit with early stopping adds validation losses from epoch 4 on
+    _, X, y = fitted
+    clf = MLPClassifier(max_iter=3, warm_start=True, random_state=0).fit(X, y)
+    clf.set_params(early_stopping=True).fit(X, y)
+    train, valid = plot_learning_curves(clf).get_lines()
+    assert list(train.get_xdata()) == [1, 2, 3, 4, 5, 6]
+    assert list(valid.get_xdata()) == [4, 5, 6]
+    np.testing.assert_array_equal(valid.get_ydata(), clf.validation_loss_curve_)
+
+
 def test_reports_reject_inputs_that_do_not_fit_together(fitted):
     clf, X, y = fitted
     with pytest.raises(ValueError, match=r"y_proba has shape \(300, 2\), but there are 3 labels"):
