@@ -111,7 +111,8 @@ class OptunaSearchCV(MetaEstimatorMixin, BaseEstimator):
         study runs only the missing ones. None: as many as ``timeout``
         allows, which must then be set.
     timeout : float or None, default=None
-        Stop each worker after this many seconds.
+        Seconds after which a worker starts no new trial (Optuna's
+        ``timeout``); the trial it is running finishes.
     cv : int, cross-validation generator or iterable, default=5
         As in ``GridSearchCV``; stratified for classifiers. The splits are
         drawn once and shared by every trial.
