@@ -2,7 +2,6 @@
 
 import copy
 import inspect
-import warnings
 from abc import ABCMeta, abstractmethod
 from contextlib import contextmanager
 from functools import partial
@@ -25,6 +24,7 @@ from ._net import TabularNet
 from ._optim import LBFGS, SGD, Adam, AdamW, RMSprop
 from ._runtime import resolve_device, seeded, thread_budget
 from ._validation import check_features
+from ._warnings import warn_at_caller
 from .callbacks import (
     AdaptiveEarlyStopping,
     BestLoss,
@@ -530,9 +530,9 @@ class BaseMLP(BaseEstimator, metaclass=ABCMeta):
             self.validation_scores_ = self.best_validation_score_ = None
             self.best_loss_ = min(self.loss_curve_)
         if converged_check and len(epochs) == self.max_iter:
-            warnings.warn(
+            warn_at_caller(
                 f"Stochastic Optimizer: Maximum iterations ({self.max_iter}) reached "
-                "and the optimization hasn't converged yet.", ConvergenceWarning, stacklevel=3)
+                "and the optimization hasn't converged yet.", ConvergenceWarning)
 
     def _linear_layers(self):
         check_is_fitted(self, "net_")

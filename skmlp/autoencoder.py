@@ -1,6 +1,5 @@
 """MLPAutoencoder: anomaly detector and encoder with scikit-learn's conventions."""
 
-import warnings
 from numbers import Integral, Real
 
 import numpy as np
@@ -20,6 +19,7 @@ from ._base import (
 from ._data import as_stored_tensor
 from ._parameter_docs import DEVICE_PARAMETERS, FITTED_ATTRIBUTES, training_parameters
 from ._validation import check_features
+from ._warnings import warn_at_caller
 from .modules import Autoencoder
 
 #: the widest bottleneck ``latent_dim="auto"`` chooses
@@ -129,11 +129,11 @@ class MLPAutoencoder(OutlierMixin, TransformerMixin, BaseMLP):
             n_features = X.shape[1]
             self.latent_dim_ = self._latent_width(n_features)
             if self.latent_dim_ >= n_features:
-                warnings.warn(
+                warn_at_caller(
                     f"latent_dim={self.latent_dim!r} gives a bottleneck of {self.latent_dim_}, "
                     f"not smaller than the {n_features} input features: the autoencoder "
                     "can learn the identity map and then flags nothing. Use a smaller "
-                    "latent_dim.", UserWarning, stacklevel=4)
+                    "latent_dim.", UserWarning)
         return X, X
 
     def _latent_width(self, n_features):

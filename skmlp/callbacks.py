@@ -5,11 +5,12 @@ notifications (see :mod:`skmlp._net`).
 """
 
 import math
-import warnings
 
 from sklearn.exceptions import ConvergenceWarning
 from skorch.callbacks import Callback, EarlyStopping, LRScheduler
 from tqdm.auto import tqdm
+
+from ._warnings import warn_at_caller
 
 
 class DivergenceCheck(Callback):
@@ -236,10 +237,10 @@ class EvaluationBudget(Callback):
 
     def on_epoch_end(self, net, **kwargs):
         if self._evaluations(net) - self.evaluations_before_ >= self.max_fun:
-            warnings.warn(
+            warn_at_caller(
                 f"L-BFGS used its max_fun={self.max_fun} loss evaluations after "
                 f"{len(net.history)} iterations and the optimization hasn't converged yet.",
-                ConvergenceWarning, stacklevel=2)
+                ConvergenceWarning)
             raise KeyboardInterrupt
 
     @staticmethod

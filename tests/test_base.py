@@ -639,6 +639,18 @@ def test_train_loss_best_carries_on_over_warm_started_fits(data):
         loss < min(losses[:i], default=np.inf) for i, loss in enumerate(losses)]
 
 
+@pytest.mark.parametrize("fit", [
+    lambda X, y: MLPClassifier(max_iter=1).fit(X, y),
+    lambda X, y: MLPRegressor(solver="lbfgs", max_fun=2).fit(X, y),
+    lambda X, y: MLPAutoencoder(latent_dim=8, max_iter=200).fit(X),
+], ids=["max_iter", "max_fun", "latent_dim"])
+def test_warnings_point_at_the_users_call(data, fit):
+    X, y = data
+    with pytest.warns(UserWarning) as caught:  # ConvergenceWarning is one
+        fit(X, y)
+    assert {warning.filename for warning in caught} == {__file__}
+
+
 def test_the_nets_history_reads_and_records_as_skorchs():
     ours, theirs = EpochHistory(), History()
     for history in (ours, theirs):
