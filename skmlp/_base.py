@@ -500,28 +500,23 @@ class BaseMLP(BaseEstimator, metaclass=ABCMeta):
         return None
 
     def _record_history(self, rows_per_epoch, *, converged_check):
-        # the epochs of this call only, added to the curves so far: partial_fit
-        # adds one epoch a call, and reading the whole history at every call
-        # made a long run of them quadratic
         done = self.n_iter_
         history = list(self.net_.history)
         epochs = history[done:]
         self.n_iter_ = done + len(epochs)
         self.t_ += len(epochs) * rows_per_epoch
-
-        def extended(curve, key):
-            so_far = getattr(self, curve, None) if done else []
-            if so_far is None:  # the fit before kept no such curve (no early stopping)
-                so_far = [epoch[key] for epoch in history[:done] if key in epoch]
-            return so_far + [epoch[key] for epoch in epochs if key in epoch]
-
-        self.loss_curve_ = extended("loss_curve_", "train_loss")
+        # extended by this call's epochs: partial_fit adds one a call, and
+        # reading the whole history at every call made a long run quadratic
+        self.loss_curve_ = ((self.loss_curve_ if done else [])
+                            + [epoch["train_loss"] for epoch in epochs])
         self.loss_ = self.loss_curve_[-1]
         if self.early_stopping and "valid_loss" in epochs[-1]:
-            self.validation_loss_curve_ = extended("validation_loss_curve_", "valid_loss")
+            # a fit (partial_fit holds nothing out): read from the whole history
+            self.validation_loss_curve_ = [epoch["valid_loss"] for epoch in history
+                                           if "valid_loss" in epoch]
             self.best_validation_loss_ = min(self.validation_loss_curve_)
             self.best_loss_ = None
-            scores = extended("validation_scores_", "valid_score")
+            scores = [epoch["valid_score"] for epoch in history if "valid_score" in epoch]
             self.validation_scores_ = scores or None
             self.best_validation_score_ = max(scores) if scores else None
         else:
