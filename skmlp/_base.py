@@ -63,8 +63,10 @@ def _has_stochastic_solver(estimator):
 
 
 def _layer_sizes(hidden_layer_sizes):
-    sizes = tuple(int(s) for s in np.atleast_1d(hidden_layer_sizes))
-    if any(s < 1 for s in sizes):
+    sizes = tuple(np.atleast_1d(hidden_layer_sizes).tolist())
+    # integers only: int() would quietly truncate a width of 5.5 to 5
+    if not all(isinstance(s, Integral) and not isinstance(s, bool) and s >= 1
+               for s in sizes):
         raise ValueError(f"hidden_layer_sizes must hold positive integers, got "
                          f"{hidden_layer_sizes!r}.")
     return sizes

@@ -198,7 +198,6 @@ def refit_scores(scores, refit_metric):
     return scores[refit_metric] if refit_metric in scores else scores["score"]
 
 
-
 def _finished_count(study):
     return len(study.get_trials(deepcopy=False, states=FINISHED))
 

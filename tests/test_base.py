@@ -946,6 +946,8 @@ def test_invalid_parameters_are_named(data, params, message):
     ({"dropout": [0.1, 1.2]}, r"dropout rates must lie in \[0, 1\)"),
     ({"dropout": [0.1, 0.2, 0.3]}, "dropout has 3 rates but there are 2"),
     ({"hidden_layer_sizes": (8, 0)}, "positive integers"),
+    ({"hidden_layer_sizes": (8, 5.5)}, "positive integers"),
+    ({"hidden_layer_sizes": ("8", 4)}, "positive integers"),
 ])
 def test_invalid_architectures_are_explained(data, params, message):
     X, y = data
