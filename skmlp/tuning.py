@@ -281,8 +281,11 @@ class OptunaSearchCV(MetaEstimatorMixin, BaseEstimator):
         if not isinstance(self.scoring, (list, tuple, dict)):
             return "score"
         if not isinstance(self.refit, str):
-            raise ValueError("With several metrics in scoring, refit must name the one to "
-                             "optimise, e.g. refit='f1_macro'.")
+            # unlike GridSearchCV's, a study optimises one metric: refit=False
+            # (no refit) still needs it named
+            raise ValueError(f"With several metrics in scoring, refit must name the one the "
+                             f"study optimises, one of {sorted(self.scoring)}; got "
+                             f"refit={self.refit!r}.")
         if self.refit not in self.scoring:
             raise ValueError(f"refit={self.refit!r} is not one of the metrics in scoring: "
                              f"{sorted(self.scoring)}.")

@@ -76,7 +76,8 @@ def test_cv_results_have_grid_search_format_with_several_metrics(Xy):
         assert column in table, column
     assert table.loc[found.best_index_, "rank_test_f1_macro"] == 1
     assert found.best_score_ == table["mean_test_f1_macro"].max()
-    with pytest.raises(ValueError, match="refit must name"):
+    with pytest.raises(ValueError,
+                       match=r"refit must name .* one of \['accuracy', 'f1_macro'\]; got refit=T"):
         OptunaSearchCV(MLPClassifier(), {}, scoring=["accuracy", "f1_macro"]).fit(X, y)
     with pytest.raises(ValueError, match=r"refit='f1' is not one of .*\['accuracy', 'f1_macro'\]"):
         OptunaSearchCV(MLPClassifier(), {}, scoring={"f1_macro": "f1_macro",
