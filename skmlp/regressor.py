@@ -111,14 +111,22 @@ default="squared_error"
         if poisson and np.any(y < 0):
             raise ValueError(_POISSON_TARGETS)
         if reset:
-            if poisson:
-                self._target_shift = np.zeros(y.shape[1])
-                self._target_scale = np.average(y, axis=0, weights=sample_weight)
-                if np.any(self._target_scale <= 0):
-                    raise ValueError(_POISSON_TARGETS)
-            else:
-                scaler = StandardScaler().fit(y, sample_weight=sample_weight)
-                self._target_shift, self._target_scale = scaler.mean_, scaler.scale_
+            with np.errstate(over="ignore", invalid="ignore"):  # checked below
+                if poisson:
+                    shift = np.zeros(y.shape[1])
+                    scale = np.average(y, axis=0, weights=sample_weight)
+                else:
+                    scaler = StandardScaler().fit(y, sample_weight=sample_weight)
+                    shift, scale = scaler.mean_, scaler.scale_
+            if poisson and np.any(scale <= 0):
+                raise ValueError(_POISSON_TARGETS)
+            if not np.all(np.isfinite(shift) & np.isfinite(scale)):
+                raise ValueError(
+                    f"y is too large to {'average' if poisson else 'standardise'}: its "
+                    f"{'mean' if poisson else 'variance'} overflows float64 (largest |y|: "
+                    f"{np.abs(y).max():.3g}). Divide y by a constant first, e.g. with "
+                    "sklearn.compose.TransformedTargetRegressor.")
+            self._target_shift, self._target_scale = shift, scale
             self.n_outputs_ = y.shape[1]
             self.out_activation_ = "exp" if poisson else "identity"
         elif y.shape[1] != self.n_outputs_:

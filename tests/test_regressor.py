@@ -25,6 +25,18 @@ def test_targets_far_from_zero_are_learned_in_their_own_units(data):
     assert reg.score(X, y) > 0.95
 
 
+@pytest.mark.parametrize("loss, statistic", [("squared_error", "standardise: its variance"),
+                                             ("poisson", "average: its mean")])
+def test_targets_whose_scale_overflows_float64_are_rejected(loss, statistic, data):
+    X, y = data
+    fitted = MLPRegressor(loss=loss, max_iter=2, random_state=0).fit(X, np.abs(y))
+    before = fitted.predict(X)
+    huge = np.abs(y) / np.abs(y).max() * 1.5e308  # finite; its square and sum are not
+    with pytest.raises(ValueError, match=f"too large to {statistic} overflows float64"):
+        fitted.fit(X, huge)
+    np.testing.assert_array_equal(fitted.predict(X), before)
+
+
 def test_multi_output_predictions_keep_their_columns(data):
     X, y = data
     reg = MLPRegressor(max_iter=200, random_state=0).fit(X, y)
