@@ -1,6 +1,7 @@
 """Input checks shared by every estimator, built on scikit-learn's helpers."""
 
 import math
+from contextlib import contextmanager
 
 import numpy as np
 import pandas as pd
@@ -11,11 +12,52 @@ _FLOAT_DTYPES = (np.float32, np.float64)
 _FLOAT32_MAX = float(np.finfo(np.float32).max)
 
 
-def _non_numeric_columns(X):
+def _non_numeric_columns_error(estimator, X):
+    """A ValueError that names the columns of a frame ``X`` that are not numbers, or None.
+
+    Columns of text or categories get a ``ColumnTransformer`` example that
+    encodes them; dates and durations the advice to turn them into numbers.
+    """
     if not isinstance(X, pd.DataFrame):
-        return []
-    return [str(col) for col, dtype in X.dtypes.items()
-            if not (pd.api.types.is_numeric_dtype(dtype) or pd.api.types.is_bool_dtype(dtype))]
+        return None
+    types = pd.api.types
+    dtypes = {col: dtype for col, dtype in X.dtypes.items()
+              if not (types.is_numeric_dtype(dtype) or types.is_bool_dtype(dtype))}
+    if not dtypes:
+        return None
+    times = [col for col, dtype in dtypes.items()
+             if types.is_datetime64_any_dtype(dtype) or types.is_timedelta64_dtype(dtype)]
+    labels = [col for col in dtypes if col not in times]
+    advice = []
+    if labels:
+        advice.append(f"Encode {labels} first, for example with sklearn.compose."
+                      f"ColumnTransformer([('categories', OneHotEncoder(), {labels})], "
+                      "remainder='passthrough') in a Pipeline.")
+    if times:
+        advice.append(f"Turn the dates or durations {times} into numbers (their parts, or "
+                      "seconds since a reference), or drop them (a time series keeps its "
+                      "time stamps in the index).")
+    columns = {col: str(dtype) for col, dtype in dtypes.items()}
+    return ValueError(f"{type(estimator).__name__} needs numeric features, but these "
+                      f"columns are not numeric: {columns}. " + " ".join(advice))
+
+
+@contextmanager
+def non_numeric_columns_named(estimator, X):
+    """Re-raise a failed numeric conversion of a frame ``X`` as an error that names
+    the columns that are not numbers and how to encode them.
+
+    Text fails inside scikit-learn's validation (ValueError), dates and
+    durations in numpy's dtype promotion (``DTypePromotionError``, a
+    TypeError), categories and pandas strings in the cast to float.
+    """
+    try:
+        yield
+    except (ValueError, TypeError) as err:
+        explained = _non_numeric_columns_error(estimator, X)
+        if explained is None:
+            raise
+        raise explained from err
 
 
 def _passes_unchanged(estimator, X):
@@ -58,22 +100,13 @@ def check_features(estimator, X, y="no_validation", *, reset, **check_params):
                      and set(check_params) <= {"accept_sparse"})
     if features_only and not reset and _passes_unchanged(estimator, X):
         return X
-    try:
+    with non_numeric_columns_named(estimator, X):
         validated = validate_data(estimator, X, y, reset=reset, dtype="numeric",
                                   **check_params)
         # scikit-learn hands back a frame of mixed columns as an object
         # array; its text only fails in the conversion to float
         validated = ((_as_float(validated[0]), validated[1]) if isinstance(validated, tuple)
                      else _as_float(validated))
-    except ValueError as err:
-        columns = _non_numeric_columns(X)
-        if not columns:
-            raise
-        raise ValueError(
-            f"{type(estimator).__name__} needs numeric features, but these columns "
-            f"are not numeric: {columns}. Encode them first, for example with "
-            "sklearn.compose.ColumnTransformer([('categories', OneHotEncoder(), "
-            f"{columns})], remainder='passthrough') in a Pipeline.") from err
     features = validated[0] if isinstance(validated, tuple) else validated
     if not _fits_float32(features):
         raise ValueError(

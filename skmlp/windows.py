@@ -6,7 +6,15 @@ import numpy as np
 import pandas as pd
 from sklearn.base import BaseEstimator, TransformerMixin, _fit_context
 from sklearn.utils._param_validation import Interval
+from sklearn.utils._set_output import _get_output_config
 from sklearn.utils.validation import check_is_fitted, validate_data
+
+from ._validation import non_numeric_columns_named
+
+
+def _is_pandas(X):
+    # not hasattr(X, "index"): a list has an index method
+    return isinstance(X, (pd.Series, pd.DataFrame))
 
 
 class SlidingWindows(TransformerMixin, BaseEstimator):
@@ -58,7 +66,8 @@ class SlidingWindows(TransformerMixin, BaseEstimator):
         series = X.to_frame() if isinstance(X, pd.Series) else X
         if isinstance(series, np.ndarray) and series.ndim == 1:
             series = series.reshape(-1, 1)
-        series = validate_data(self, series, reset=reset, dtype=(np.float64, np.float32))
+        with non_numeric_columns_named(self, series):
+            series = validate_data(self, series, reset=reset, dtype=(np.float64, np.float32))
         if len(series) < self.window:
             raise ValueError(f"window={self.window} is longer than the series "
                              f"({len(series)} samples); use a shorter window.")
@@ -92,14 +101,24 @@ class SlidingWindows(TransformerMixin, BaseEstimator):
         Returns
         -------
         windows : ndarray of shape (n_windows, window * n_series)
-            ``n_windows = (n_samples - window) // step + 1``.
+            ``n_windows = (n_samples - window) // step + 1``. With
+            ``set_output(transform="pandas")``, a DataFrame whose rows carry
+            the index label of each window's last sample (a pandas ``X``'s,
+            else its position).
         """
         check_is_fitted(self)
         series = self._check_series(X, reset=False)
         view = np.lib.stride_tricks.sliding_window_view(series, self.window, axis=0)
         # view is (n_windows, n_series, window); make each row time-major
-        return np.ascontiguousarray(view[::self.step].transpose(0, 2, 1)).reshape(
+        windows = np.ascontiguousarray(view[::self.step].transpose(0, 2, 1)).reshape(
             -1, self.window * series.shape[1])
+        if _get_output_config("transform", self)["dense"] != "pandas":
+            return windows
+        # scikit-learn would label the rows with X's index, which has one
+        # label per sample, not per window
+        index = X.index if _is_pandas(X) else pd.RangeIndex(len(series))
+        return pd.DataFrame(windows, index=index[self.window - 1::self.step],
+                            columns=self.get_feature_names_out())
 
     def get_feature_names_out(self, input_features=None):
         """``<series>_t<k>`` for each step ``k`` of the window and each series.
@@ -178,6 +197,6 @@ class SlidingWindows(TransformerMixin, BaseEstimator):
             per_sample[count == 0] = np.nan
         else:
             raise ValueError(f"reduce must be 'min', 'max', 'mean' or 'last', got {reduce!r}.")
-        if X is not None and hasattr(X, "index"):
+        if _is_pandas(X):
             return pd.Series(per_sample, index=X.index)
         return per_sample

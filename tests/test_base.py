@@ -905,6 +905,16 @@ def test_text_columns_point_to_column_transformer(dtype):
 
 
 @pytest.mark.parametrize("Estimator", ESTIMATORS)
+@pytest.mark.parametrize("column", [pd.date_range("2024-01-01", periods=4, tz="UTC"),
+                                    pd.to_timedelta([1, 2, 3, 4], unit="s")])
+def test_date_and_duration_columns_are_named_with_advice(Estimator, column):
+    # numpy fails to promote them to float with a TypeError of its own
+    X = pd.DataFrame({"size": [1.0, 2.0, 3.0, 4.0], "when": column})
+    with pytest.raises(ValueError, match=r"\{'when': .*Turn the dates or durations \['when'\]"):
+        Estimator().fit(X, [0, 1, 0, 1])
+
+
+@pytest.mark.parametrize("Estimator", ESTIMATORS)
 def test_strings_are_rejected_as_scikit_learn_rejects_them(Estimator, data):
     # scikit-learn's MLP refuses an array of strings even when they spell
     # numbers, rather than parsing them; so does skmlp, at fit and predict.

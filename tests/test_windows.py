@@ -28,6 +28,31 @@ def test_one_dimensional_and_pandas_series_are_accepted():
     assert isinstance(per_sample, pd.Series) and per_sample.index.equals(index)
 
 
+def test_pandas_output_labels_each_window_with_its_last_sample():
+    index = pd.date_range("2024-01-01", periods=7, freq="h")
+    series = pd.Series(np.arange(7.0), index=index, name="value")
+    windows = SlidingWindows(window=3, step=2).set_output(transform="pandas")
+    out = windows.fit_transform(series)
+    assert list(out.columns) == ["value_t0", "value_t1", "value_t2"]
+    assert out.index.equals(index[[2, 4, 6]])
+    np.testing.assert_array_equal(out, SlidingWindows(window=3, step=2).fit_transform(series))
+    positions = windows.fit_transform(np.arange(7.0)).index
+    assert list(positions) == [2, 4, 6]
+
+
+def test_scores_map_back_onto_a_list_series_as_an_array():
+    windows = SlidingWindows(window=3, step=2).fit([[float(i)] for i in range(7)])
+    got = windows.window_scores_to_samples([1.0, 2.0, 3.0], X=list(range(7)))
+    np.testing.assert_array_equal(got, [1, 1, 1, 2, 2, 3, 3])
+
+
+def test_time_stamp_columns_are_named_with_advice():
+    frame = pd.DataFrame({"time": pd.date_range("2024-01-01", periods=5, freq="h"),
+                          "value": np.arange(5.0)})
+    with pytest.raises(ValueError, match=r"\{'time': 'datetime64.*time stamps in the index"):
+        SlidingWindows(window=2).fit(frame)
+
+
 @pytest.mark.parametrize("reduce, expected", [
     ("min", [5, 1, 1, 1, 3, np.nan]),
     ("max", [5, 5, 5, 3, 3, np.nan]),
