@@ -82,6 +82,16 @@ def _roc_auc(y_true, y_proba, labels):
 def regression_scores(y_true, y_pred):
     """RMSE, MAE and R² as a Series.
 
+    Parameters
+    ----------
+    y_true, y_pred : array-like of shape (n_samples,) or (n_samples, n_outputs)
+        True and predicted targets; several outputs are averaged.
+
+    Returns
+    -------
+    scores : pandas.Series
+        ``rmse``, ``mae`` and ``r2``.
+
     Examples
     --------
     >>> from skmlp.reporting import regression_scores
@@ -168,7 +178,8 @@ def plot_learning_curves(estimator, ax=None):
 
     Parameters
     ----------
-    estimator : fitted skmlp or scikit-learn MLP estimator
+    estimator : fitted skmlp or scikit-learn MLP estimator, or a Pipeline
+        A pipeline's curves are those of its last step.
     ax : matplotlib Axes, default=None
 
     Returns
@@ -189,6 +200,8 @@ def plot_learning_curves(estimator, ax=None):
     """
     import matplotlib.pyplot as plt
 
+    if hasattr(estimator, "steps"):  # scikit-learn's or imblearn's Pipeline
+        estimator = estimator.steps[-1][1]
     check_is_fitted(estimator)
     if not hasattr(estimator, "history_") and not hasattr(estimator, "loss_curve_"):
         raise ValueError(f"{type(estimator).__name__} keeps no loss per epoch: learning "
@@ -209,7 +222,35 @@ def plot_learning_curves(estimator, ax=None):
 
 
 def plot_confusion_matrix(estimator, X, y, *, normalize="true", ax=None):
-    """Confusion matrix of ``estimator`` on ``X, y`` (``ConfusionMatrixDisplay``)."""
+    """Confusion matrix of ``estimator`` on ``X, y``, drawn by ``ConfusionMatrixDisplay``.
+
+    Parameters
+    ----------
+    estimator : fitted classifier or Pipeline
+    X : array-like of shape (n_samples, n_features)
+    y : array-like of shape (n_samples,)
+        True labels.
+    normalize : {"true", "pred", "all"} or None, default="true"
+        As in ``confusion_matrix``: ``"true"`` shows each class's recall on
+        the diagonal; ``None`` shows counts.
+    ax : matplotlib Axes, default=None
+
+    Returns
+    -------
+    ax : matplotlib Axes
+
+    Examples
+    --------
+    >>> import matplotlib
+    >>> matplotlib.use("Agg")
+    >>> from sklearn.datasets import load_iris
+    >>> from skmlp import MLPClassifier
+    >>> from skmlp.reporting import plot_confusion_matrix
+    >>> X, y = load_iris(return_X_y=True)
+    >>> clf = MLPClassifier(max_iter=5, random_state=0).fit(X, y)
+    >>> plot_confusion_matrix(clf, X, y).get_xlabel()
+    'Predicted label'
+    """
     from sklearn.metrics import ConfusionMatrixDisplay
 
     display = ConfusionMatrixDisplay.from_estimator(
@@ -222,12 +263,35 @@ def plot_roc_pr_curves(estimator, X, y, axes=None):
     """One-vs-rest ROC and precision-recall curves, one line per class.
 
     Built on ``RocCurveDisplay.from_predictions`` and
-    ``PrecisionRecallDisplay.from_predictions``.
+    ``PrecisionRecallDisplay.from_predictions``. A binary classifier gets
+    one line, for its positive class (``classes_[1]``); a class absent from
+    ``y``, or the only one there, gets none.
+
+    Parameters
+    ----------
+    estimator : fitted classifier or Pipeline with ``predict_proba``
+    X : array-like of shape (n_samples, n_features)
+    y : array-like of shape (n_samples,)
+        True labels.
+    axes : sequence of two matplotlib Axes, default=None
 
     Returns
     -------
     axes : tuple of two matplotlib Axes
         ``(roc_ax, pr_ax)``.
+
+    Examples
+    --------
+    >>> import matplotlib
+    >>> matplotlib.use("Agg")
+    >>> from sklearn.datasets import load_iris
+    >>> from skmlp import MLPClassifier
+    >>> from skmlp.reporting import plot_roc_pr_curves
+    >>> X, y = load_iris(return_X_y=True)
+    >>> clf = MLPClassifier(max_iter=5, random_state=0).fit(X, y)
+    >>> roc_ax, pr_ax = plot_roc_pr_curves(clf, X, y)
+    >>> len(roc_ax.get_lines()) >= 3
+    True
     """
     import matplotlib.pyplot as plt
     from sklearn.metrics import PrecisionRecallDisplay, RocCurveDisplay
@@ -261,8 +325,8 @@ def plot_series_anomalies(series, flags, *, scores=None, threshold=None, windows
 
     Parameters
     ----------
-    series : pandas.Series
-        The values, indexed by time.
+    series : pandas.Series or array-like of shape (n_samples,)
+        The values, indexed by time (an array is drawn against positions).
     flags : array-like of bool, shape (n_samples,)
         Points flagged as anomalous (e.g. ``window_scores_to_samples(...) == -1``).
     scores : array-like of shape (n_samples,), default=None
@@ -276,8 +340,25 @@ def plot_series_anomalies(series, flags, *, scores=None, threshold=None, windows
     Returns
     -------
     axes : list of matplotlib Axes
+        The series panel, then the score panel when ``scores`` is given.
+
+    Examples
+    --------
+    >>> import matplotlib
+    >>> matplotlib.use("Agg")
+    >>> import numpy as np
+    >>> from skmlp.reporting import plot_series_anomalies
+    >>> values = np.sin(np.arange(100) / 5.0)
+    >>> values[60] = 4.0
+    >>> axes = plot_series_anomalies(values, np.abs(values) > 2, scores=np.abs(values),
+    ...                              threshold=2.0)
+    >>> len(axes)
+    2
     """
     import matplotlib.pyplot as plt
+
+    if not isinstance(series, pd.Series):
+        series = pd.Series(np.asarray(series, dtype=float).ravel())
 
     for name, values in (("flags", flags), ("scores", scores)):
         if values is not None and len(values) != len(series):
@@ -320,6 +401,23 @@ def plot_search(search, params=None):
     -------
     axes : tuple of two matplotlib Axes
         ``(history_ax, importances_ax)``.
+
+    Examples
+    --------
+    >>> import matplotlib
+    >>> matplotlib.use("Agg")
+    >>> from optuna.distributions import FloatDistribution
+    >>> from sklearn.datasets import load_iris
+    >>> from skmlp import MLPClassifier, OptunaSearchCV
+    >>> from skmlp.reporting import plot_search
+    >>> X, y = load_iris(return_X_y=True)
+    >>> search = OptunaSearchCV(
+    ...     MLPClassifier(max_iter=5), {"alpha": FloatDistribution(1e-4, 1.0, log=True),
+    ...                                 "dropout": FloatDistribution(0.0, 0.5)},
+    ...     n_trials=3, cv=2, random_state=0).fit(X, y)
+    >>> history_ax, importances_ax = plot_search(search)
+    >>> history_ax.get_title()
+    'Optimization History Plot'
     """
     import warnings
 

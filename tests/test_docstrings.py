@@ -1,5 +1,6 @@
 """Every public estimator documents exactly the parameters its constructor takes,
-with the defaults it really has."""
+with the defaults it really has; every public function of the reports and
+data sets, its parameters, what it returns and an example."""
 
 import ast
 import inspect
@@ -13,6 +14,8 @@ from skmlp import (
     MLPRegressor,
     OptunaSearchCV,
     SlidingWindows,
+    datasets,
+    reporting,
 )
 
 PUBLIC = [MLPAutoencoder, MLPClassifier, MLPRegressor, OptunaSearchCV, SlidingWindows]
@@ -59,3 +62,21 @@ def test_documented_defaults_are_the_signature_defaults(cls):
             assert documented == signature[name].default, name
             checked += 1
     assert checked >= len(signature) // 2
+
+
+def _public_functions(module):
+    return [function for name, function in inspect.getmembers(module, inspect.isfunction)
+            if not name.startswith("_") and function.__module__.startswith(module.__name__)]
+
+
+@pytest.mark.parametrize("function", _public_functions(reporting) + _public_functions(datasets),
+                         ids=lambda function: function.__name__)
+def test_public_functions_document_parameters_returns_and_an_example(function):
+    doc = inspect.getdoc(function)
+    for section in ("Parameters", "Returns", "Examples"):
+        assert f"\n{section}\n---" in doc, section
+    documented = set()
+    for line in doc.split("Parameters\n----------\n", 1)[1].split("\nReturns\n")[0].splitlines():
+        if re.match(r"^\w[\w, ]* : ", line):
+            documented |= {name.strip() for name in line.split(" :")[0].split(",")}
+    assert documented == set(inspect.signature(function).parameters)

@@ -11,6 +11,8 @@ from optuna.distributions import FloatDistribution  # noqa: E402
 from sklearn.datasets import make_classification  # noqa: E402
 from sklearn.metrics import f1_score, roc_auc_score  # noqa: E402
 from sklearn.neural_network import MLPClassifier as SklearnMLPClassifier  # noqa: E402
+from sklearn.pipeline import make_pipeline  # noqa: E402
+from sklearn.preprocessing import StandardScaler  # noqa: E402
 
 from skmlp import MLPClassifier, MLPRegressor, OptunaSearchCV  # noqa: E402
 from skmlp.reporting import (  # noqa: E402
@@ -84,6 +86,14 @@ def test_learning_curves_of_scikit_learns_mlp_share_the_axes(fitted):
         plot_learning_curves(lbfgs)
 
 
+def test_learning_curves_of_a_pipeline_are_its_last_steps(fitted):
+    _, X, y = fitted
+    pipeline = make_pipeline(StandardScaler(), MLPClassifier(max_iter=4, random_state=0))
+    ax = plot_learning_curves(pipeline.fit(X, y))
+    np.testing.assert_array_equal(ax.get_lines()[0].get_ydata(), pipeline[-1].loss_curve_)
+    assert ax.get_title() == "MLPClassifier"
+
+
 def test_learning_curves_place_each_curve_at_its_own_epochs(fitted):
     # a warm-started fit with early stopping adds validation losses from epoch 4 on
     _, X, y = fitted
@@ -118,6 +128,14 @@ def test_series_anomaly_plot_marks_flags_and_threshold():
     assert len(axes) == 2
     assert axes[0].collections[0].get_offsets().shape == (2, 2)
     assert axes[1].get_lines()[-1].get_ydata()[0] == 25.0
+
+
+def test_series_anomaly_plot_takes_an_array_against_positions():
+    values = np.sin(np.arange(30.0))
+    flags = np.zeros(30, dtype=bool)
+    flags[7] = True
+    (ax,) = plot_series_anomalies(values, flags)
+    np.testing.assert_array_equal(ax.collections[0].get_offsets(), [[7, values[7]]])
 
 
 def test_search_plots_use_optunas_functions():
