@@ -61,8 +61,9 @@ class MLPClassifier(ClassifierMixin, BaseMLP):
     class_weight : dict, "balanced" or None, default=None
         Weights of the classes in the loss, as in scikit-learn's linear
         models: ``"balanced"`` uses ``n_samples / (n_classes *
-        np.bincount(y))``. Multiplied with ``sample_weight``. For a binary
-        problem, ``{{0: 1, 1: p}}`` gives the same loss as torch's
+        np.bincount(y))`` (in ``fit`` only; ``partial_fit`` needs a dict).
+        Multiplied with ``sample_weight``. For a binary problem,
+        ``{{0: 1, 1: p}}`` gives the same loss as torch's
         ``BCEWithLogitsLoss(pos_weight=p)``.
 
     {DEVICE_PARAMETERS}
@@ -202,6 +203,13 @@ class MLPClassifier(ClassifierMixin, BaseMLP):
         self : object
             The updated estimator.
         """
+        if isinstance(self.class_weight, str) and self.class_weight == "balanced":
+            raise ValueError(
+                "class_weight='balanced' is not supported by partial_fit (as in scikit-learn's "
+                "SGDClassifier): each call sees one batch, whose class frequencies are not "
+                "those of the data. Compute the weights once, from every class and a large "
+                "enough sample of the targets, and pass them as a dict: class_weight=dict("
+                "zip(classes, compute_class_weight('balanced', classes=classes, y=y_sample))).")
         first_call = not hasattr(self, "net_")
         if first_call and classes is None and type_of_target(y) != "multilabel-indicator":
             raise ValueError("classes must be passed on the first call to partial_fit.")

@@ -10,6 +10,7 @@ from sklearn.datasets import make_blobs, make_classification, make_multilabel_cl
 from sklearn.metrics import recall_score
 from sklearn.model_selection import GridSearchCV, StratifiedKFold, train_test_split
 from sklearn.preprocessing import OneHotEncoder, StandardScaler
+from sklearn.utils.class_weight import compute_class_weight
 
 from skmlp import MLPClassifier
 from skmlp.datasets import load_predictive_maintenance, load_yeast
@@ -156,6 +157,21 @@ def test_warm_start_goes_on_with_the_same_classes_only(blobs):
     assert clf.n_iter_ == 4
     clf.partial_fit(X[y < 2], y[y < 2])  # partial_fit takes some of the classes
     assert clf.n_iter_ == 5
+
+
+def test_partial_fit_refuses_balanced_class_weights_and_takes_a_dict(blobs):
+    # one batch's class frequencies are not the data's (scikit-learn's
+    # SGDClassifier refuses the same)
+    X, y = blobs
+    rare = np.r_[np.flatnonzero(y == 0)[:10], np.flatnonzero(y != 0)]
+    X, y, classes = X[rare], y[rare], np.unique(y)
+    with pytest.raises(ValueError, match="'balanced' is not supported by partial_fit"):
+        MLPClassifier(class_weight="balanced").partial_fit(X, y, classes=classes)
+    balanced = compute_class_weight("balanced", classes=classes, y=y)
+    weights = dict(zip(classes, balanced, strict=True))
+    weighted = MLPClassifier(class_weight=weights, random_state=0).partial_fit(X, y, classes)
+    plain = MLPClassifier(random_state=0).partial_fit(X, y, classes)
+    assert weighted.loss_ != pytest.approx(plain.loss_)
 
 
 def test_partial_fit_improves_the_loss(blobs):
