@@ -17,6 +17,7 @@ from sklearn.utils._param_validation import Interval, StrOptions
 from sklearn.utils.validation import check_is_fitted
 from skorch.callbacks import BatchScoring, EarlyStopping, EpochScoring
 from torch.optim import lr_scheduler
+from tqdm.auto import tqdm
 
 from ._data import TensorData, as_tensor, storage_device
 from ._losses import WeightedLoss, combined_sample_weight
@@ -456,7 +457,8 @@ class BaseMLP(BaseEstimator, metaclass=ABCMeta):
             ("early_stopping", stopping(
                 monitor=monitor, patience=self.n_iter_no_change, threshold=self.tol,
                 threshold_mode=self._tol_mode, load_best=self.early_stopping,
-                sink=print if self.verbose else _silent)),
+                # tqdm.write: a message printed under a running bar would cut it
+                sink=tqdm.write if self.verbose else _silent)),
         ]
         if self.solver == "lbfgs":
             callbacks.append(("evaluation_budget", EvaluationBudget(self.max_fun)))
