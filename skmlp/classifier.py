@@ -1,6 +1,7 @@
 """MLPClassifier: a PyTorch multi-layer perceptron for classification."""
 
 import numpy as np
+import pandas as pd
 from scipy.special import expit, log_expit, log_softmax, softmax
 from sklearn.base import ClassifierMixin, _fit_context
 from sklearn.preprocessing import LabelBinarizer
@@ -113,6 +114,18 @@ class MLPClassifier(ClassifierMixin, BaseMLP):
         _store_init_params(self, locals())
 
     # -- targets -----------------------------------------------------------------
+
+    def _check_fit_data(self, X, y, *, reset):
+        # before scikit-learn's checks: None fails its sort of the labels, and
+        # pandas' NA its NaN test, each with a TypeError
+        dtype = getattr(y, "dtype", None)
+        if y is not None and (dtype is None or not pd.api.types.is_numeric_dtype(dtype)):
+            missing = int(pd.isna(np.asarray(y, dtype=object)).sum())
+            if missing:
+                raise ValueError(
+                    f"y has {missing} missing labels (None, NaN or NA); every sample needs "
+                    "a label. Drop those rows, or give them a label of their own.")
+        return super()._check_fit_data(X, y, reset=reset)
 
     def _encode_targets(self, y, *, reset, classes=None, sample_weight=None):
         if y.ndim == 2 and y.shape[1] == 1:

@@ -1,6 +1,7 @@
 """MLPClassifier: labels, probabilities, weighting, partial_fit and search."""
 
 import numpy as np
+import pandas as pd
 import pytest
 import torch
 from imblearn.over_sampling import SMOTE
@@ -125,6 +126,20 @@ def test_validation_split_is_stratified(blobs):
     counts = np.bincount(valid.y.numpy(), minlength=3)
     assert len(valid) == 60
     assert np.all(np.abs(counts - 0.2 * np.bincount(y)) <= 1), counts
+
+
+@pytest.mark.parametrize("labels", [
+    np.array(["a", "b", None, "a"], dtype=object),  # scikit-learn: TypeError from the sort
+    pd.Series(["a", "b", None, "a"], dtype="string"),  # scikit-learn: "boolean value of NA"
+    pd.Series(pd.Categorical(["a", "b", None, "a"])),
+    ["a", "b", np.nan, "a"],
+])
+def test_missing_labels_are_named_at_fit_and_partial_fit(labels):
+    X = np.arange(8.0).reshape(4, 2)
+    with pytest.raises(ValueError, match="y has 1 missing labels"):
+        MLPClassifier().fit(X, labels)
+    with pytest.raises(ValueError, match="y has 1 missing labels"):
+        MLPClassifier().partial_fit(X, labels, classes=["a", "b"])
 
 
 def test_partial_fit_needs_classes_and_rejects_unseen_labels(blobs):
