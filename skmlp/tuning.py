@@ -200,6 +200,12 @@ class OptunaSearchCV(MetaEstimatorMixin, BaseEstimator):
         Column names the refit best estimator saw, when ``X`` had string
         column names (as ``GridSearchCV``).
 
+    See Also
+    --------
+    sklearn.model_selection.GridSearchCV : exhaustive search over a grid.
+    skmlp.tuning.default_search_space : a space for each skmlp estimator.
+    skmlp.reporting.plot_search : optimisation history and importances.
+
     Examples
     --------
     >>> from optuna.distributions import FloatDistribution

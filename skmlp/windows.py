@@ -40,6 +40,10 @@ class SlidingWindows(TransformerMixin, BaseEstimator):
     feature_names_in_ : ndarray of shape (n_features_in_,)
         Column names seen during ``fit``, when they were strings.
 
+    See Also
+    --------
+    skmlp.MLPAutoencoder : scores the windows as normal or anomalous.
+
     Examples
     --------
     >>> import numpy as np

@@ -43,8 +43,11 @@ def test_docstring_parameters_match_the_signature(cls):
 
 
 @pytest.mark.parametrize("cls", PUBLIC, ids=lambda cls: cls.__name__)
-def test_docstring_has_an_example(cls):
-    assert ">>> " in inspect.getdoc(cls)
+def test_docstring_has_numpydocs_sections_and_an_example(cls):
+    doc = inspect.getdoc(cls)
+    for section in ("Parameters", "Attributes", "See Also", "Examples"):
+        assert f"\n{section}\n---" in doc, section
+    assert ">>> " in doc
 
 
 @pytest.mark.parametrize("cls", PUBLIC, ids=lambda cls: cls.__name__)
