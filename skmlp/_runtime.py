@@ -42,6 +42,15 @@ def resolve_device(device):
         if parsed.index is not None and parsed.index >= torch.cuda.device_count():
             raise ValueError(f"device={device!r} was requested but this machine has "
                              f"{torch.cuda.device_count()} CUDA device(s), numbered from 0.")
+    elif parsed.type == "meta":
+        raise ValueError(f"device={device!r} holds no data (tensors there have shapes only), "
+                         "so a network cannot train on it; use device='cpu' or a GPU.")
+    elif parsed.type != "cpu":
+        try:  # mps, xpu, ...: whether this torch build and machine have it
+            torch.empty(0, device=parsed)
+        except (RuntimeError, AssertionError) as err:
+            raise ValueError(f"device={device!r} is not available in this torch build or "
+                             "on this machine; use device='cpu' or device='auto'.") from err
     return str(device)
 
 

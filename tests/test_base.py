@@ -794,6 +794,15 @@ def test_device_auto_and_unavailable_cuda():
     clf = MLPClassifier(device=torch.device("cpu"), max_iter=1).fit(X, y)
     assert clf.net_.device == "cpu"
     assert clf.predict(X).shape == (40,)
+    with pytest.raises(ValueError, match="device='meta' holds no data"):
+        MLPClassifier(device="meta").fit(X, y)
+
+
+@pytest.mark.skipif(torch.backends.mps.is_available(), reason="this machine has MPS")
+def test_unavailable_accelerator_is_named():
+    X, y = make_classification(n_samples=40, random_state=0)
+    with pytest.raises(ValueError, match="device='mps' is not available in this torch build"):
+        MLPClassifier(device="mps").fit(X, y)
 
 
 # -- bad input ---------------------------------------------------------------------
