@@ -21,6 +21,8 @@ from ._search_space import suggest
 from ._storage import open_storage
 
 FINISHED = (optuna.trial.TrialState.COMPLETE, optuna.trial.TrialState.PRUNED)
+#: User attribute of a trial a worker started after the study was complete.
+SURPLUS = "surplus"
 
 
 class _TrialFailed(Exception):
@@ -110,6 +112,10 @@ class Objective:
                                                         optuna.trial.TrialState.RUNNING,))
                  if t.number < trial.number]
         if len(ahead) >= self.n_trials:
+            # Optuna cannot delete a trial: it stays, failed, and tagged so
+            # that cv_results_ leaves it out
+            trial.set_user_attr(SURPLUS, "not run: when it started, the study already held "
+                                         "n_trials finished or running trials")
             trial.study.stop()
             raise _SurplusTrial("the study already holds n_trials trials")
         params = suggest(trial, self.space)

@@ -44,7 +44,15 @@ from sklearn.utils._param_validation import Interval, StrOptions
 from sklearn.utils.metaestimators import available_if
 from sklearn.utils.validation import check_is_fitted, indexable
 
-from ._objective import FINISHED, Objective, optimize, optuna_logging, refit_scores, worker
+from ._objective import (
+    FINISHED,
+    SURPLUS,
+    Objective,
+    optimize,
+    optuna_logging,
+    refit_scores,
+    worker,
+)
 from ._search_space import (
     DefaultSearchSpace,
     check_space,
@@ -378,7 +386,7 @@ class OptunaSearchCV(MetaEstimatorMixin, BaseEstimator):
 
     def _set_results(self, refit_metric, n_splits):
         trials = [t for t in self.study_.get_trials(deepcopy=False)
-                  if t.state.is_finished()]
+                  if t.state.is_finished() and SURPLUS not in t.user_attrs]
         complete = [t for t in trials if t.state == optuna.trial.TrialState.COMPLETE]
         if not complete:
             reasons = {t.user_attrs.get("fail_reason") for t in trials} - {None}

@@ -351,6 +351,23 @@ def test_a_resumed_study_is_not_started_again(tmp_path, Xy):
     assert search.n_trials_ == 4
 
 
+def test_a_trial_started_after_the_study_is_full_is_tagged_and_left_out(tmp_path, Xy):
+    # another worker's running trial fills the study: this worker's next
+    # trial is not run, stays failed in the study and is not in cv_results_
+    X, y = Xy
+    storage = f"sqlite:///{tmp_path / 'study.db'}"
+    search = OptunaSearchCV(MLPClassifier(max_iter=5, random_state=0),
+                            {"alpha": FloatDistribution(1e-5, 1.0, log=True)}, n_trials=2,
+                            cv=2, random_state=0, storage=storage, study_name="full")
+    search.fit(X, y)
+    optuna.load_study(study_name="full", storage=storage).ask()  # the other worker's
+    search.set_params(n_trials=3).fit(X, y)
+    surplus = [t for t in search.study_.trials if "surplus" in t.user_attrs]
+    assert [t.state for t in surplus] == [optuna.trial.TrialState.FAIL]
+    assert list(search.cv_results_["trial_number"]) == [0, 1]
+    assert search.n_trials_ == 2
+
+
 def test_pruning_stops_bad_trials_and_counts_them(Xy):
     X, y = Xy
     space = {"learning_rate_init": CategoricalDistribution([1e-7, 3e-3])}
