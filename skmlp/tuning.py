@@ -295,8 +295,8 @@ class OptunaSearchCV(MetaEstimatorMixin, BaseEstimator):
         if not isinstance(self.scoring, (list, tuple, dict)):
             return "score"
         if not isinstance(self.refit, str):
-            # unlike GridSearchCV's, a study optimises one metric: refit=False
-            # (no refit) still needs it named
+            # unlike GridSearchCV, refit=False is refused here too: the study
+            # needs the one metric it optimises
             raise ValueError(f"With several metrics in scoring, refit must name the one the "
                              f"study optimises, one of {sorted(self.scoring)}; got "
                              f"refit={self.refit!r}.")
