@@ -243,13 +243,16 @@ def plot_confusion_matrix(estimator, X, y, *, normalize="true", ax=None):
     --------
     >>> import matplotlib
     >>> matplotlib.use("Agg")
-    >>> from sklearn.datasets import load_iris
+    >>> from sklearn.datasets import load_wine
+    >>> from sklearn.pipeline import make_pipeline
+    >>> from sklearn.preprocessing import StandardScaler
     >>> from skmlp import MLPClassifier
     >>> from skmlp.reporting import plot_confusion_matrix
-    >>> X, y = load_iris(return_X_y=True)
-    >>> clf = MLPClassifier(max_iter=5, random_state=0).fit(X, y)
-    >>> plot_confusion_matrix(clf, X, y).get_xlabel()
-    'Predicted label'
+    >>> X, y = load_wine(return_X_y=True)
+    >>> model = make_pipeline(StandardScaler(), MLPClassifier(max_iter=5, random_state=0))
+    >>> ax = plot_confusion_matrix(model.fit(X, y), X, y, normalize=None)  # counts
+    >>> ax.get_xlabel(), ax.get_ylabel()
+    ('Predicted label', 'True label')
     """
     from sklearn.metrics import ConfusionMatrixDisplay
 
@@ -284,14 +287,14 @@ def plot_roc_pr_curves(estimator, X, y, axes=None):
     --------
     >>> import matplotlib
     >>> matplotlib.use("Agg")
-    >>> from sklearn.datasets import load_iris
+    >>> from sklearn.datasets import load_breast_cancer
     >>> from skmlp import MLPClassifier
     >>> from skmlp.reporting import plot_roc_pr_curves
-    >>> X, y = load_iris(return_X_y=True)
+    >>> X, y = load_breast_cancer(return_X_y=True)
     >>> clf = MLPClassifier(max_iter=5, random_state=0).fit(X, y)
-    >>> roc_ax, pr_ax = plot_roc_pr_curves(clf, X, y)
-    >>> len(roc_ax.get_lines()) >= 3
-    True
+    >>> roc_ax, pr_ax = plot_roc_pr_curves(clf, X, y)  # binary: the positive class only
+    >>> [line.get_label().split()[0] for line in roc_ax.get_lines() + pr_ax.get_lines()]
+    ['1', '1']
     """
     import matplotlib.pyplot as plt
     from sklearn.metrics import PrecisionRecallDisplay, RocCurveDisplay
