@@ -78,6 +78,10 @@ class MLPAutoencoder(OutlierMixin, TransformerMixin, BaseMLP):
     ----------
     offset_ : float
         Threshold on ``score_samples``: samples scoring below are outliers.
+        Set from ``contamination`` and the scores of the training rows (of
+        the validation split with ``early_stopping=True``) after each
+        ``fit``, and after each ``partial_fit`` from the rows that call was
+        given.
 
     latent_dim_ : int
         Width of the bottleneck, resolved from ``latent_dim``.
@@ -198,7 +202,7 @@ class MLPAutoencoder(OutlierMixin, TransformerMixin, BaseMLP):
     @available_if(_has_stochastic_solver)
     @_fit_context(prefer_skip_nested_validation=True)
     def partial_fit(self, X, y=None, sample_weight=None):
-        """Train for one pass over ``X``.
+        """Train for one pass over ``X``, and set ``offset_`` from its scores.
 
         Parameters
         ----------
