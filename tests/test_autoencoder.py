@@ -75,6 +75,13 @@ def test_contamination_with_early_stopping_uses_the_validation_split(normal_data
     assert ae.offset_ == pytest.approx(np.percentile(ae.score_samples(valid), 10), rel=1e-5)
 
 
+def test_partial_fit_sets_the_threshold_from_the_rows_of_that_call(normal_data):
+    ae = MLPAutoencoder(latent_dim=2, contamination=0.1, random_state=0)
+    ae.partial_fit(normal_data[:100]).partial_fit(normal_data[100:200])
+    latest = ae.score_samples(normal_data[100:200])
+    assert ae.offset_ == pytest.approx(np.percentile(latest, 10), rel=1e-5)
+
+
 def test_per_feature_errors_point_to_the_broken_sensor(detector, normal_data):
     broken = normal_data[:50].copy()
     broken[:, 4] += 5.0
