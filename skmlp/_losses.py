@@ -7,6 +7,8 @@ from sklearn.utils.validation import _check_sample_weight
 from torch import nn
 from torch.nn import functional as F
 
+from ._validation import fits_float32
+
 
 def half_poisson_deviance(raw, y_true, reduction="mean"):
     """Half the Poisson deviance of the mean ``exp(raw)`` (a log link), as scikit-learn's.
@@ -90,4 +92,9 @@ def combined_sample_weight(X, y, sample_weight=None, class_weight=None):
                                   ensure_non_negative=True)
     if class_weight is not None:
         weight = weight * compute_sample_weight(class_weight, y)
+    if not fits_float32(weight):
+        raise ValueError(
+            f"sample_weight{'' if class_weight is None else ' times class_weight'} reaches "
+            f"{weight.max():.3g}, beyond float32, which the loss is computed in. Divide the "
+            "weights by a constant first, for example by their mean.")
     return weight

@@ -74,10 +74,10 @@ def _passes_unchanged(estimator, X):
             and not hasattr(estimator, "feature_names_in_")):
         return False
     with np.errstate(over="ignore", invalid="ignore"):
-        return math.isfinite(X.sum()) and _fits_float32(X)
+        return math.isfinite(X.sum()) and fits_float32(X)
 
 
-def _fits_float32(X):
+def fits_float32(X):
     """Whether the values of ``X`` (finite) stay finite as float32, what the network computes in."""
     values = X.data if sp.issparse(X) else X
     return (values.dtype != np.float64 or values.size == 0
@@ -108,7 +108,7 @@ def check_features(estimator, X, y="no_validation", *, reset, **check_params):
         validated = ((_as_float(validated[0]), validated[1]) if isinstance(validated, tuple)
                      else _as_float(validated))
     features = validated[0] if isinstance(validated, tuple) else validated
-    if not _fits_float32(features):
+    if not fits_float32(features):
         raise ValueError(
             f"Input X contains a value too large for float32 (beyond ±{_FLOAT32_MAX:.4g}), "
             f"which {type(estimator).__name__} computes in. Scale the features first, for "

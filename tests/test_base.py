@@ -837,6 +837,16 @@ def test_features_beyond_float32_are_rejected_at_fit_and_predict(Estimator, data
 
 
 @pytest.mark.parametrize("Estimator", ESTIMATORS)
+def test_sample_weights_beyond_float32_are_rejected(Estimator, data):
+    # the fit reported a diverged training and blamed the learning rate
+    X, y = data
+    weight = np.ones(len(X))
+    weight[5] = 1e39
+    with pytest.raises(ValueError, match="sample_weight reaches 1e\\+39, beyond float32"):
+        Estimator(max_iter=1).fit(X, y, sample_weight=weight)
+
+
+@pytest.mark.parametrize("Estimator", ESTIMATORS)
 def test_non_finite_targets_are_rejected(Estimator, data):
     X, y = data
     y = y.astype(float)
