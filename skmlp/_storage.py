@@ -26,6 +26,7 @@ def open_storage(storage, heartbeat_interval, grace_period):
 
     try:
         storage = with_installed_driver(storage)
+        _check_shareable(storage)
         if not storage.startswith("postgresql"):
             return rdb_storage()
         engine = sqlalchemy.create_engine(storage)
@@ -38,14 +39,42 @@ def open_storage(storage, heartbeat_interval, grace_period):
                     connection.execute(sqlalchemy.text("SELECT pg_advisory_unlock(7355608)"))
         finally:
             engine.dispose()
-    except ModuleNotFoundError as err:
-        raise ValueError(f"Could not open the Optuna storage {storage!r}: its database "
-                         f"driver is missing ({err}); for PostgreSQL install "
+    except ImportError as err:  # a missing driver (Optuna re-raises some as ImportError)
+        raise ValueError(f"Could not open the Optuna storage {_shown(storage)!r}: its "
+                         f"database driver is missing ({err}); for PostgreSQL install "
                          "skmlp[postgresql].") from err
     except (sqlalchemy.exc.ArgumentError, sqlalchemy.exc.OperationalError,
             sqlalchemy.exc.NoSuchModuleError, ValueError) as err:
-        raise ValueError(f"Could not open the Optuna storage {storage!r}: "
-                         f"{str(err).splitlines()[0]}") from err
+        hint = (" SQLAlchemy reads postgresql://, not postgres://."
+                if storage.startswith("postgres://")
+                else f" A file database is written 'sqlite:///{storage}'."
+                if "://" not in storage else "")
+        reason = str(err).splitlines()[0].rstrip(".")
+        raise ValueError(f"Could not open the Optuna storage {_shown(storage)!r}: "
+                         f"{reason}.{hint}") from err
+
+
+def _shown(url):
+    """``url`` as error messages show it: with its password masked."""
+    import sqlalchemy
+
+    try:
+        parsed = sqlalchemy.engine.make_url(url)
+    except sqlalchemy.exc.ArgumentError:
+        return url
+    return url if parsed.password is None else parsed.render_as_string(hide_password=True)
+
+
+def _check_shareable(url):
+    """Refuse an in-memory SQLite database: each connection gets its own, empty one."""
+    import sqlalchemy
+
+    parsed = sqlalchemy.engine.make_url(url)
+    if parsed.get_backend_name() == "sqlite" and parsed.database in (None, "", ":memory:"):
+        raise ValueError(
+            "an in-memory SQLite database belongs to one connection, and Optuna's heartbeat "
+            "thread and worker processes open others, which find it empty. Use storage=None "
+            "for a study in memory, or a file: storage='sqlite:///study.db'.")
 
 
 def with_installed_driver(url):

@@ -529,10 +529,19 @@ def test_a_refit_callable_picks_the_trial_as_in_grid_search(Xy):
                        n_trials=2, cv=2, refit=lambda results: "best").fit(X, y)
 
 
-@pytest.mark.parametrize("url", ["notadialect://x", "postgresql://nobody@127.0.0.1:1/none"])
-def test_bad_storage_urls_fail_clearly(Xy, url):
-    with pytest.raises(ValueError, match="Could not open the Optuna storage"):
+@pytest.mark.parametrize("url, reason", [
+    ("notadialect://x", "Can't load plugin"),
+    ("postgresql://nobody:secret@127.0.0.1:1/none", "connection"),
+    ("postgres://nobody@127.0.0.1:1/none", "reads postgresql://, not postgres://"),
+    ("study.db", "A file database is written 'sqlite:///study.db'"),
+    ("sqlite://", "in-memory SQLite database belongs to one connection"),
+    ("sqlite:///:memory:", "in-memory SQLite database belongs to one connection"),
+])
+def test_bad_storage_urls_fail_clearly(Xy, url, reason):
+    with pytest.raises(ValueError, match="Could not open the Optuna storage") as error:
         search(url, "s", 2).fit(*Xy)
+    assert reason in str(error.value)
+    assert "secret" not in str(error.value)  # a password in the URL is masked
 
 
 def test_two_worker_processes_share_one_study_exactly(Xy):
