@@ -162,6 +162,25 @@ def estimator_params(trial, space):
     return suggest(optuna.trial.FixedTrial(trial.params, trial.number), space)
 
 
+def check_study_space(study, space):
+    """Fail before any trial when a resumed study's trials are of another space.
+
+    A study holds the suggestions of its trials by name; the parameters of
+    each are rebuilt from them with ``space`` (see :func:`estimator_params`),
+    which a space that names other suggestions cannot do.
+    """
+    for trial in study.get_trials(deepcopy=False):
+        if trial.state.is_finished():
+            try:
+                estimator_params(trial, space)
+            except (KeyError, ValueError) as err:
+                raise ValueError(
+                    f"The study {study.study_name!r} holds trials of another search space: "
+                    f"trial {trial.number} suggested {sorted(trial.params)}, and this space "
+                    f"cannot rebuild its parameters from them ({err}). Give the search "
+                    "another study_name, or the space the study was started with.") from err
+
+
 def _stored_value(value, dist):
     """``value`` as a trial of ``dist`` stores it: its label (see :func:`_choice_labels`)."""
     labels = _choice_labels(dist)

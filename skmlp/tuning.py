@@ -56,6 +56,7 @@ from ._objective import (
 from ._search_space import (
     DefaultSearchSpace,
     check_space,
+    check_study_space,
     default_search_space,
     estimator_params,
     starting_suggestions,
@@ -348,9 +349,19 @@ class OptunaSearchCV(MetaEstimatorMixin, BaseEstimator):
                     optuna.storages.journal.JournalFileBackend(os.path.join(tmp, "journal")))
             opened = open_storage(storage, self.heartbeat_interval, grace)
             study_name = self.study_name or f"skmlp-{time.time_ns()}"
-            self.study_ = optuna.create_study(
+            study = optuna.create_study(
                 storage=opened, study_name=study_name, direction="maximize",
                 sampler=self._sampler(), pruner=self._pruner(), load_if_exists=True)
+            if study.directions != [optuna.study.StudyDirection.MAXIMIZE]:
+                # Optuna loads an existing study whatever direction it was created with
+                raise ValueError(
+                    f"The study {study_name!r} in this storage does not maximise one value "
+                    f"(its directions: {[d.name for d in study.directions]}), and "
+                    "OptunaSearchCV maximises its score (greater is better, as scikit-learn's "
+                    "scorers: for a loss use e.g. scoring='neg_log_loss'). Give the search "
+                    "another study_name.")
+            check_study_space(study, self.param_distributions)
+            self.study_ = study
             if self.start_from_estimator and not self.study_.get_trials(deepcopy=False):
                 start = starting_suggestions(self.estimator, self.param_distributions)
                 if start is not None:

@@ -368,6 +368,23 @@ def test_a_trial_started_after_the_study_is_full_is_tagged_and_left_out(tmp_path
     assert search.n_trials_ == 2
 
 
+def test_a_stored_study_of_another_direction_or_space_is_refused(tmp_path, Xy):
+    X, y = Xy
+    storage = f"sqlite:///{tmp_path / 'study.db'}"
+    optuna.create_study(study_name="losses", storage=storage, direction="minimize")
+    space = {"alpha": FloatDistribution(1e-5, 1.0, log=True)}
+    with pytest.raises(ValueError, match="'losses' in this storage does not maximise"):
+        OptunaSearchCV(MLPClassifier(max_iter=2), space, n_trials=2, cv=2, storage=storage,
+                       study_name="losses").fit(X, y)
+    search = OptunaSearchCV(MLPClassifier(max_iter=2), {"dropout": FloatDistribution(0, 0.5)},
+                            n_trials=2, cv=2, storage=storage, study_name="dropout").fit(X, y)
+    best = search.best_params_
+    with pytest.raises(ValueError, match=r"holds trials of another search space: trial 0 "
+                                         r"suggested \['dropout'\]"):
+        search.set_params(param_distributions=space).fit(X, y)
+    assert search.best_params_ == best and search.study_.study_name == "dropout"
+
+
 def test_pruning_stops_bad_trials_and_counts_them(Xy):
     X, y = Xy
     space = {"learning_rate_init": CategoricalDistribution([1e-7, 3e-3])}
