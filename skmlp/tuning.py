@@ -28,6 +28,7 @@ What it takes from Optuna as is: samplers, pruners, storages (including the
 stale-trial heartbeat) and the study itself.
 """
 
+import copy
 import math
 import os
 import tempfile
@@ -160,7 +161,11 @@ class OptunaSearchCV(MetaEstimatorMixin, BaseEstimator):
         Name of the study in ``storage``; an existing study of that name is
         resumed.
     sampler, pruner : optuna sampler and pruner, default=None
-        TPE and the median pruner by default.
+        TPE (seeded with ``random_state``, plus the worker's number for
+        ``n_jobs > 1``) and the median pruner by default. A sampler given
+        here runs as it is in the first worker and as a reseeded copy in
+        each other one: with one random state, every worker would propose
+        the same trials.
     start_from_estimator : bool, default=True
         Make the first trial of a new study the estimator as given (its
         defaults, or the values set on it), where the space can draw its
@@ -280,10 +285,14 @@ class OptunaSearchCV(MetaEstimatorMixin, BaseEstimator):
         self.verbose = verbose
 
     def _sampler(self, worker=0):
-        if self.sampler is not None:
+        if self.sampler is None:
+            seed = None if self.random_state is None else self.random_state + worker
+            return optuna.samplers.TPESampler(seed=seed)
+        if worker == 0:
             return self.sampler
-        seed = None if self.random_state is None else self.random_state + worker
-        return optuna.samplers.TPESampler(seed=seed)
+        sampler = copy.deepcopy(self.sampler)
+        sampler.reseed_rng()
+        return sampler
 
     def _pruner(self):
         return self.pruner if self.pruner is not None else optuna.pruners.MedianPruner(

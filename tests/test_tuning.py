@@ -571,6 +571,17 @@ def test_two_worker_processes_share_one_study_exactly(Xy):
     assert len({t.user_attrs["worker"] for t in trials}) == 2
 
 
+def test_worker_processes_reseed_a_given_sampler_so_their_trials_differ(Xy):
+    # each worker gets the sampler by pickle: with one random state, the
+    # workers' first trials were the same
+    found = search(None, None, 4, max_iter=60, n_jobs=2, start_from_estimator=False,
+                   sampler=optuna.samplers.RandomSampler(seed=0)).fit(*Xy)
+    trials = [t for t in found.study_.get_trials() if "surplus" not in t.user_attrs]
+    assert len({t.user_attrs["worker"] for t in trials}) == 2
+    suggested = [tuple(sorted(t.params.items())) for t in trials]
+    assert len(set(suggested)) == len(suggested) == 4
+
+
 def _scaler_and_width(trial):
     scalers = {"standard": StandardScaler(), "robust": RobustScaler()}
     return {"standardscaler": scalers[trial.suggest_categorical("scaler", list(scalers))],
