@@ -41,6 +41,7 @@ from joblib import Parallel, delayed, effective_n_jobs
 from sklearn.base import BaseEstimator, MetaEstimatorMixin, clone, is_classifier
 from sklearn.metrics import check_scoring
 from sklearn.model_selection import check_cv
+from sklearn.utils import get_tags
 from sklearn.utils._param_validation import Interval, StrOptions
 from sklearn.utils.metaestimators import available_if
 from sklearn.utils.validation import check_is_fitted, indexable
@@ -510,4 +511,15 @@ class OptunaSearchCV(MetaEstimatorMixin, BaseEstimator):
     def n_features_in_(self):
         """Number of features the refit best estimator saw."""
         return self._refit_estimator("n_features_in_").n_features_in_
+
+    def __sklearn_tags__(self):
+        # the estimator's kind, as GridSearchCV's tags give it: a search over
+        # a classifier is a classifier to cross_val_score (stratified folds)
+        tags = super().__sklearn_tags__()
+        searched = get_tags(self.estimator)
+        tags.estimator_type = searched.estimator_type
+        tags.classifier_tags = copy.deepcopy(searched.classifier_tags)
+        tags.regressor_tags = copy.deepcopy(searched.regressor_tags)
+        tags.input_tags.sparse = searched.input_tags.sparse
+        return tags
 

@@ -17,15 +17,16 @@ import optuna
 import pandas as pd
 import pytest
 from optuna.distributions import CategoricalDistribution, FloatDistribution
-from sklearn.base import clone
+from sklearn.base import clone, is_classifier
 from sklearn.exceptions import NotFittedError
 from sklearn.metrics import accuracy_score, f1_score
 from sklearn.model_selection import GridSearchCV, GroupKFold, StratifiedKFold, cross_val_score
 from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import RobustScaler, StandardScaler
+from sklearn.utils import get_tags
 from sklearn.utils._param_validation import InvalidParameterError
 
-from skmlp import MLPAutoencoder, MLPClassifier, OptunaSearchCV
+from skmlp import MLPAutoencoder, MLPClassifier, MLPRegressor, OptunaSearchCV
 from skmlp._objective import first_heartbeat
 from skmlp._storage import with_installed_driver
 from skmlp.tuning import default_search_space
@@ -383,6 +384,18 @@ def test_a_stored_study_of_another_direction_or_space_is_refused(tmp_path, Xy):
                                          r"suggested \['dropout'\]"):
         search.set_params(param_distributions=space).fit(X, y)
     assert search.best_params_ == best and search.study_.study_name == "dropout"
+
+
+@pytest.mark.parametrize("estimator, kind", [
+    (MLPClassifier(), "classifier"),
+    (make_pipeline(StandardScaler(), MLPRegressor()), "regressor"),
+    (MLPAutoencoder(), "outlier_detector"),
+])
+def test_a_search_is_of_the_kind_it_searches_as_grid_search_is(estimator, kind):
+    # what cross_val_score reads to stratify its folds around a search
+    for searcher in (OptunaSearchCV(estimator, {}), GridSearchCV(estimator, {})):
+        assert get_tags(searcher).estimator_type == kind
+    assert is_classifier(OptunaSearchCV(estimator, {})) == (kind == "classifier")
 
 
 def test_pruning_stops_bad_trials_and_counts_them(Xy):
