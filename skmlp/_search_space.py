@@ -24,6 +24,18 @@ class DefaultSearchSpace:
     lbfgs : bool
         The estimator trains with ``solver="lbfgs"``, which takes no
         dropout, learning rate or batch size: those are not searched.
+
+    Examples
+    --------
+    >>> import optuna
+    >>> from skmlp.tuning import DefaultSearchSpace
+    >>> space = DefaultSearchSpace(prefix="mlpclassifier__")
+    >>> trial = optuna.trial.FixedTrial({
+    ...     "n_layers": 2, "width_0": 64, "width_1": 32, "activation": "relu",
+    ...     "dropout": 0.1, "batch_norm": False, "alpha": 1e-4, "l1": 0.0,
+    ...     "learning_rate_init": 1e-3, "batch_size": "auto", "class_weight": None})
+    >>> space(trial)["mlpclassifier__hidden_layer_sizes"]
+    (64, 32)
     """
 
     def __init__(self, prefix="", classifier=True, max_layers=3, lbfgs=False):
