@@ -131,6 +131,12 @@ class MLPClassifier(ClassifierMixin, BaseMLP):
         if y.ndim == 2 and y.shape[1] == 1:
             y = column_or_1d(y, warn=True)
         check_classification_targets(y)
+        if y.ndim == 2 and type_of_target(y) == "multiclass-multioutput":
+            raise ValueError(
+                f"y has {y.shape[1]} columns of classes, not all binary: "
+                f"{type(self).__name__} takes one column of classes, or a 0/1 indicator "
+                "matrix (multilabel). For several multiclass targets, wrap it in "
+                "sklearn.multioutput.MultiOutputClassifier.")
         if not reset and classes is not None and not np.array_equal(unique_labels(classes),
                                                                     self.classes_):
             raise ValueError(f"classes={classes!r} is not the same as on the first call to "

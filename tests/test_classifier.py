@@ -72,6 +72,13 @@ def test_multilabel_indicator_targets():
     assert clf.score(X, Y) > 0.3  # subset accuracy; chance is ~1/16
 
 
+def test_several_multiclass_targets_point_to_multioutput_classifier():
+    X = np.arange(40.0).reshape(20, 2)
+    Y = np.c_[np.arange(20) % 3, np.arange(20) % 2]  # multiclass-multioutput
+    with pytest.raises(ValueError, match="2 columns of classes.*MultiOutputClassifier"):
+        MLPClassifier().fit(X, Y)
+
+
 def test_binary_class_weight_equals_bce_pos_weight():
     """The weighted loss is BCEWithLogitsLoss(pos_weight) for {0: 1, 1: p}."""
     X, y = make_classification(n_samples=64, n_features=4, weights=[0.8], random_state=1)
