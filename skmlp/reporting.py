@@ -22,6 +22,10 @@ from sklearn.metrics import (
 )
 from sklearn.utils.validation import check_is_fitted
 
+__all__ = ["classification_scores", "classification_summary", "plot_confusion_matrix",
+           "plot_learning_curves", "plot_roc_pr_curves", "plot_search",
+           "plot_series_anomalies", "regression_scores"]
+
 
 def classification_scores(y_true, y_pred, y_proba=None, labels=None):
     """Overall classification metrics as a Series.

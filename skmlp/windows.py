@@ -11,6 +11,8 @@ from sklearn.utils.validation import check_is_fitted, validate_data
 
 from ._validation import non_numeric_columns_named
 
+__all__ = ["SlidingWindows"]
+
 
 def _is_pandas(X):
     # not hasattr(X, "index"): a list has an index method

@@ -68,8 +68,8 @@ def test_documented_defaults_are_the_signature_defaults(cls):
 
 
 def _public_functions(module):
-    return [function for name, function in inspect.getmembers(module, inspect.isfunction)
-            if not name.startswith("_") and function.__module__.startswith(module.__name__)]
+    return [getattr(module, name) for name in module.__all__
+            if inspect.isfunction(getattr(module, name))]
 
 
 @pytest.mark.parametrize("function", _public_functions(reporting) + _public_functions(datasets),
@@ -83,3 +83,10 @@ def test_public_functions_document_parameters_returns_and_an_example(function):
         if re.match(r"^\w[\w, ]* : ", line):
             documented |= {name.strip() for name in line.split(" :")[0].split(",")}
     assert documented == set(inspect.signature(function).parameters)
+
+
+@pytest.mark.parametrize("module", [reporting, datasets], ids=lambda module: module.__name__)
+def test_every_public_function_is_in_all(module):
+    defined = {name for name, function in inspect.getmembers(module, inspect.isfunction)
+               if not name.startswith("_") and function.__module__ == module.__name__}
+    assert defined <= set(module.__all__)
