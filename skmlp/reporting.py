@@ -182,8 +182,10 @@ def plot_learning_curves(estimator, ax=None):
 
     Parameters
     ----------
-    estimator : fitted skmlp or scikit-learn MLP estimator, or a Pipeline
-        A pipeline's curves are those of its last step.
+    estimator : fitted skmlp or scikit-learn MLP estimator, Pipeline or search
+        A pipeline's curves are those of its last step; a search's
+        (``GridSearchCV``, :class:`~skmlp.OptunaSearchCV`), those of its
+        refit ``best_estimator_``.
     ax : matplotlib Axes, default=None
 
     Returns
@@ -204,6 +206,8 @@ def plot_learning_curves(estimator, ax=None):
     """
     import matplotlib.pyplot as plt
 
+    if hasattr(estimator, "best_estimator_"):  # a fitted search, refit
+        estimator = estimator.best_estimator_
     if hasattr(estimator, "steps"):  # scikit-learn's or imblearn's Pipeline
         estimator = estimator.steps[-1][1]
     check_is_fitted(estimator)

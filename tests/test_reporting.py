@@ -10,6 +10,7 @@ import pytest  # noqa: E402
 from optuna.distributions import FloatDistribution  # noqa: E402
 from sklearn.datasets import make_classification  # noqa: E402
 from sklearn.metrics import f1_score, roc_auc_score  # noqa: E402
+from sklearn.model_selection import GridSearchCV  # noqa: E402
 from sklearn.neural_network import MLPClassifier as SklearnMLPClassifier  # noqa: E402
 from sklearn.pipeline import make_pipeline  # noqa: E402
 from sklearn.preprocessing import StandardScaler  # noqa: E402
@@ -86,12 +87,16 @@ def test_learning_curves_of_scikit_learns_mlp_share_the_axes(fitted):
         plot_learning_curves(lbfgs)
 
 
-def test_learning_curves_of_a_pipeline_are_its_last_steps(fitted):
+def test_learning_curves_of_a_pipeline_or_search_are_its_final_models(fitted):
     _, X, y = fitted
     pipeline = make_pipeline(StandardScaler(), MLPClassifier(max_iter=4, random_state=0))
     ax = plot_learning_curves(pipeline.fit(X, y))
     np.testing.assert_array_equal(ax.get_lines()[0].get_ydata(), pipeline[-1].loss_curve_)
     assert ax.get_title() == "MLPClassifier"
+    search = GridSearchCV(pipeline, {"mlpclassifier__alpha": [1e-4, 1e-2]}, cv=2).fit(X, y)
+    ax = plot_learning_curves(search)
+    np.testing.assert_array_equal(ax.get_lines()[0].get_ydata(),
+                                  search.best_estimator_[-1].loss_curve_)
 
 
 def test_learning_curves_place_each_curve_at_its_own_epochs(fitted):
