@@ -260,6 +260,28 @@ class MLPAutoencoder(OutlierMixin, TransformerMixin, BaseMLP):
         """
         return -self.reconstruction_error(X)
 
+    def score(self, X, y=None):
+        """Mean of :meth:`score_samples`: the negative mean reconstruction error.
+
+        Higher is better, as for scikit-learn's scorers, so that
+        ``GridSearchCV``, :class:`~skmlp.OptunaSearchCV` and
+        ``cross_val_score`` without a ``scoring`` rank autoencoders by how
+        well they reconstruct held-out data (as ``PCA.score`` ranks PCAs by
+        likelihood). A wider bottleneck reconstructs better and detects no
+        better: search ``latent_dim`` with a scorer of the detection itself
+        where labelled outliers exist.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+        y : Ignored
+
+        Returns
+        -------
+        score : float
+        """
+        return float(np.mean(self.score_samples(X)))
+
     def decision_function(self, X):
         """``score_samples(X) - offset_``: negative for outliers.
 

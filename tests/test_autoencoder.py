@@ -3,7 +3,7 @@
 import numpy as np
 import pandas as pd
 import pytest
-from sklearn.model_selection import train_test_split
+from sklearn.model_selection import cross_val_score, train_test_split
 from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import StandardScaler
 from sklearn.utils._param_validation import InvalidParameterError
@@ -32,6 +32,15 @@ def test_source_material_architecture_has_1_058_824_parameters():
                         max_iter=1).fit(X)
     assert count_parameters(ae.net_.module_) == 1_058_824
     assert 0 <= ae.net_.forward(X).min() and ae.net_.forward(X).max() <= 1
+
+
+def test_score_ranks_reconstruction_so_cross_validation_needs_no_scorer(normal_data):
+    detector = MLPAutoencoder(latent_dim=2, max_iter=10, random_state=0).fit(normal_data)
+    assert detector.score(normal_data) == pytest.approx(
+        detector.score_samples(normal_data).mean())
+    assert detector.score(normal_data) > detector.score(normal_data + 5.0)
+    assert cross_val_score(MLPAutoencoder(latent_dim=2, max_iter=5), normal_data,
+                           cv=3).shape == (3,)
 
 
 def test_outlier_api_follows_scikit_learn(detector, normal_data):

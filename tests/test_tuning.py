@@ -218,7 +218,11 @@ def test_unsupervised_search_of_an_autoencoder_delegates_to_the_refit_detector()
     X = np.random.default_rng(0).normal(size=(240, 6))
     detector = MLPAutoencoder(latent_dim=3, max_iter=5, random_state=0)
     found = OptunaSearchCV(detector, default_search_space(detector), n_trials=3, cv=3,
-                           scoring=_mean_normality, random_state=0).fit(X)
+                           random_state=0).fit(X)  # scored by the detector's score
+    scored = OptunaSearchCV(detector, default_search_space(detector), n_trials=3, cv=3,
+                            scoring=_mean_normality, random_state=0).fit(X)
+    np.testing.assert_allclose(found.cv_results_["mean_test_score"],
+                               scored.cv_results_["mean_test_score"], rtol=1e-6)
     assert found.n_trials_ == 3
     assert found.cv_results_["params"][0]["hidden_layer_sizes"] == detector.hidden_layer_sizes
     best = found.best_estimator_
