@@ -262,12 +262,3 @@ def test_text_benchmark_times_every_model_against_scikit_learn(tmp_path, monkeyp
         folds.query("model == 'skmlp'")["fit_seconds"].mean()
         / folds.query("model == 'sklearn'")["fit_seconds"].mean(), abs=0.005)
     assert "AG News" in (folder / "summary.md").read_text()
-
-
-def test_ag_news_loads_four_balanced_topics_of_text():
-    from skmlp.datasets import AG_NEWS_TOPICS, load_ag_news
-
-    news = load_ag_news()
-    assert news.data.shape == (7600, 2) and list(news.data.columns) == ["title", "description"]
-    assert news.target.value_counts().to_dict() == dict.fromkeys(AG_NEWS_TOPICS, 1900)
-    assert news.data.map(lambda text: isinstance(text, str) and text != "").all().all()

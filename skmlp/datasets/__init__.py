@@ -27,15 +27,20 @@ def _read_csv(name, **kwargs):
                            **kwargs)
 
 
-def _tabular(frame, target, name, description, return_X_y, as_frame):
-    X, y = frame.drop(columns=[target]), frame[target]
+def _bunch(X, y, frame, name, description, return_X_y, as_frame):
+    """``(X, y)`` or a Bunch, of pandas objects or (``as_frame=False``) numpy arrays."""
+    feature_names, target = list(X.columns), y.name
     if not as_frame:
-        X, y = X.to_numpy(), y.to_numpy()
+        X, y, frame = X.to_numpy(), y.to_numpy(), None
     if return_X_y:
         return X, y
-    return Bunch(data=X, target=y, frame=frame if as_frame else None,
-                 feature_names=list(frame.columns.drop(target)), target_names=[target],
-                 DESCR=description, filename=name)
+    return Bunch(data=X, target=y, frame=frame, feature_names=feature_names,
+                 target_names=[target], DESCR=description, filename=name)
+
+
+def _tabular(frame, target, name, description, return_X_y, as_frame):
+    return _bunch(frame.drop(columns=[target]), frame[target], frame, name, description,
+                  return_X_y, as_frame)
 
 
 def load_yeast(*, return_X_y=False, as_frame=True):
@@ -135,7 +140,7 @@ def load_predictive_maintenance(*, target="Failure Type", return_X_y=False, as_f
                     return_X_y, as_frame)
 
 
-def load_nyse_prices(*, return_X_y=False):
+def load_nyse_prices(*, return_X_y=False, as_frame=True):
     """Load daily NYSE prices of 7 symbols, 2010-2016 (12334 rows).
 
     ``data`` holds ``open, low, high, volume`` and ``target`` the same
@@ -148,6 +153,8 @@ def load_nyse_prices(*, return_X_y=False):
     ----------
     return_X_y : bool, default=False
         Return ``(X, y)`` instead of a Bunch.
+    as_frame : bool, default=True
+        Return pandas objects; with False, numpy arrays (and no ``frame``).
 
     Returns
     -------
@@ -161,18 +168,15 @@ def load_nyse_prices(*, return_X_y=False):
     (7, ['open', 'low', 'high', 'volume'])
     """
     frame = _read_csv("nyse_prices.csv.gz", parse_dates=["date"])
-    X, y = frame[["open", "low", "high", "volume"]], frame["close"]
-    if return_X_y:
-        return X, y
-    return Bunch(data=X, target=y, frame=frame, feature_names=list(X.columns),
-                 target_names=["close"], DESCR="Kaggle dgawlik/nyse daily prices, CC0.",
-                 filename="nyse_prices.csv.gz")
+    return _bunch(frame[["open", "low", "high", "volume"]], frame["close"], frame,
+                  "nyse_prices.csv.gz", "Kaggle dgawlik/nyse daily prices, CC0.", return_X_y,
+                  as_frame)
 
 
 AG_NEWS_TOPICS = ("World", "Sports", "Business", "Sci/Tech")
 
 
-def load_ag_news(*, return_X_y=False):
+def load_ag_news(*, return_X_y=False, as_frame=True):
     """Load the test split of the AG News topic classification data (7600 rows).
 
     Short news texts (a title and a description) in 4 balanced topics. Turn
@@ -184,6 +188,9 @@ def load_ag_news(*, return_X_y=False):
     return_X_y : bool, default=False
         Return ``(X, y)``, the two text columns and the topics, instead of
         a Bunch.
+    as_frame : bool, default=True
+        Return pandas objects; with False, numpy arrays of strings (and no
+        ``frame``).
 
     Returns
     -------
@@ -203,14 +210,10 @@ def load_ag_news(*, return_X_y=False):
     frame = _read_csv("ag_news_test.csv.gz", keep_default_na=False)
     frame.insert(0, "topic", frame.pop("class_index").map(
         dict(enumerate(AG_NEWS_TOPICS, start=1))))
-    X, y = frame[["title", "description"]], frame["topic"]
-    if return_X_y:
-        return X, y
-    return Bunch(data=X, target=y, frame=frame, feature_names=list(X.columns),
-                 target_names=["topic"],
-                 DESCR="AG News test split (Zhang, Zhao & LeCun, 2015); research and "
-                       "non-commercial use.",
-                 filename="ag_news_test.csv.gz")
+    return _bunch(frame[["title", "description"]], frame["topic"], frame,
+                  "ag_news_test.csv.gz",
+                  "AG News test split (Zhang, Zhao & LeCun, 2015); research and "
+                  "non-commercial use.", return_X_y, as_frame)
 
 
 def load_nab(name):
