@@ -7,6 +7,7 @@ import socket
 import time
 import warnings
 from contextlib import contextmanager
+from functools import partial
 
 import numpy as np
 import optuna
@@ -91,7 +92,7 @@ class Objective:
     """Cross-validated score of one trial's parameters (picklable for workers)."""
 
     def __init__(self, estimator, space, X, y, splits, scorers, refit_metric, fit_params,
-                 error_score, n_trials, prune, train_scores):
+                 score_params, error_score, n_trials, prune, train_scores):
         self.estimator = estimator
         self.space = space
         self.X, self.y = X, y
@@ -99,6 +100,7 @@ class Objective:
         self.scorers = scorers
         self.refit_metric = refit_metric
         self.fit_params = fit_params
+        self.score_params = score_params
         self.error_score = error_score
         self.n_trials = n_trials
         self.prune = prune
@@ -127,10 +129,13 @@ class Objective:
             # scikit-learn's own split for CV: y may be None (unsupervised)
             X_train, y_train = _safe_split(model, self.X, self.y, train)
             X_test, y_test = _safe_split(model, self.X, self.y, test, train)
+            # metadata for the scorer (routed sample weights), split as the rows are
+            test_params = _check_method_params(self.X, self.score_params, test)
             if self.prune and fold == 0 and isinstance(_final_step(model), BaseMLP):
                 every = max(1, _final_step(model).max_iter // _MAX_REPORTS)
                 _set_final_callbacks(model, [("optuna_report", _ReportEpochScore(
-                    trial, model, X_test, y_test, self._refit_scorer, every))])
+                    trial, model, X_test, y_test,
+                    partial(self._refit_scorer, params=test_params), every))])
             fold_params = _check_method_params(self.X, self.fit_params, train)
             start = time.perf_counter()
             try:
@@ -149,11 +154,12 @@ class Objective:
                 raise _TrialFailed(reason) from err
             fit_times.append(time.perf_counter() - start)
             start = time.perf_counter()
-            for name, value in self._score(model, X_test, y_test).items():
+            for name, value in self._score(model, X_test, y_test, test_params).items():
                 scores.setdefault(name, []).append(float(value))
             score_times.append(time.perf_counter() - start)
             if self.train_scores:
-                for name, value in self._score(model, X_train, y_train).items():
+                train_params = _check_method_params(self.X, self.score_params, train)
+                for name, value in self._score(model, X_train, y_train, train_params).items():
                     train_scores.setdefault(name, []).append(float(value))
             if self.prune and 0 < fold < len(self.splits) - 1:
                 self._report_folds(trial, model, refit_scores(scores, self.refit_metric))
@@ -179,8 +185,8 @@ class Objective:
         if trial.should_prune():
             raise optuna.TrialPruned(f"pruned after {n_folds} folds")
 
-    def _score(self, model, X, y):
-        result = self.scorers(model, X, y)
+    def _score(self, model, X, y, params):
+        result = self.scorers(model, X, y, **params)
         if not isinstance(result, dict):
             return {"score": result}
         if self.refit_metric not in result:
@@ -190,8 +196,8 @@ class Objective:
                 f"name the one to optimise, e.g. refit={sorted(result)[0]!r}.")
         return result
 
-    def _refit_scorer(self, model, X, y):
-        return refit_scores(self._score(model, X, y), self.refit_metric)
+    def _refit_scorer(self, model, X, y, params):
+        return refit_scores(self._score(model, X, y, params), self.refit_metric)
 
 
 def refit_scores(scores, refit_metric):

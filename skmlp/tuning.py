@@ -41,8 +41,15 @@ from joblib import Parallel, delayed, effective_n_jobs
 from sklearn.base import BaseEstimator, MetaEstimatorMixin, clone, is_classifier
 from sklearn.metrics import check_scoring
 from sklearn.model_selection import check_cv
-from sklearn.utils import get_tags
+from sklearn.utils import Bunch, get_tags
 from sklearn.utils._param_validation import Interval, StrOptions
+from sklearn.utils.metadata_routing import (
+    MetadataRouter,
+    MethodMapping,
+    _raise_for_params,
+    _routing_enabled,
+    process_routing,
+)
 from sklearn.utils.metaestimators import available_if
 from sklearn.utils.validation import check_is_fitted, indexable
 
@@ -329,7 +336,10 @@ class OptunaSearchCV(MetaEstimatorMixin, BaseEstimator):
             ``GridSearchCV.fit``.
         **fit_params : dict
             Passed to the estimator's ``fit``; sample-aligned arrays (such as
-            ``sample_weight``) are split with the folds.
+            ``sample_weight``) are split with the folds. With scikit-learn's
+            metadata routing enabled, each goes where it was requested (the
+            estimator's ``fit``, the scorer, the splitter), as in
+            ``GridSearchCV``.
 
         Returns
         -------
@@ -344,12 +354,14 @@ class OptunaSearchCV(MetaEstimatorMixin, BaseEstimator):
         check_space(self.estimator, self.param_distributions, self.random_state)
         X, y, groups = indexable(X, y, groups)
         cv = check_cv(self.cv, y, classifier=is_classifier(self.estimator))
-        splits = list(cv.split(X, y, groups))
+        routed = self._routed_fit_params(groups, fit_params)
+        splits = list(cv.split(X, y, **routed.splitter.split))
         scorers = check_scoring(self.estimator, self.scoring)
         refit_metric = self._refit_metric(scorers)
         objective = Objective(self.estimator, self.param_distributions, X, y, splits,
-                               scorers, refit_metric, fit_params, self.error_score,
-                               n_trials, self.enable_pruning, self.return_train_score)
+                               scorers, refit_metric, routed.estimator.fit,
+                               routed.scorer.score, self.error_score, n_trials,
+                               self.enable_pruning, self.return_train_score)
         grace = 2 * self.heartbeat_interval
         n_jobs = effective_n_jobs(self.n_jobs)
         with tempfile.TemporaryDirectory() as tmp, optuna_logging(self.verbose):
@@ -399,7 +411,7 @@ class OptunaSearchCV(MetaEstimatorMixin, BaseEstimator):
             start = time.perf_counter()
             self.best_estimator_ = clone(self.estimator).set_params(
                 **clone(self.best_params_, safe=False))
-            self.best_estimator_.fit(X, y, **fit_params)
+            self.best_estimator_.fit(X, y, **routed.estimator.fit)
             self.refit_time_ = time.perf_counter() - start
             if hasattr(self.best_estimator_, "feature_names_in_"):
                 self.feature_names_in_ = self.best_estimator_.feature_names_in_
@@ -497,9 +509,50 @@ class OptunaSearchCV(MetaEstimatorMixin, BaseEstimator):
                 "the estimator with best_params_, or search with refit=True.")
         return self.best_estimator_
 
-    def score(self, X, y=None):
-        """Score of the refit best estimator, with ``scoring`` (its refit metric)."""
-        result = self.scorer_(self._refit_estimator("score"), X, y)
+    def _routed_fit_params(self, groups, fit_params):
+        """``fit``'s parameters by destination, as ``GridSearchCV`` routes them."""
+        if _routing_enabled():
+            given = fit_params if groups is None else {**fit_params, "groups": groups}
+            return process_routing(self, "fit", **given)
+        return Bunch(estimator=Bunch(fit=fit_params), splitter=Bunch(split={"groups": groups}),
+                     scorer=Bunch(score={}))
+
+    def get_metadata_routing(self):
+        """Where ``fit`` and ``score`` send metadata, as in ``GridSearchCV``.
+
+        Returns
+        -------
+        routing : sklearn.utils.metadata_routing.MetadataRouter
+        """
+        return (MetadataRouter(owner=type(self).__name__)
+                .add(estimator=self.estimator,
+                     method_mapping=MethodMapping().add(caller="fit", callee="fit"))
+                .add(scorer=check_scoring(self.estimator, self.scoring),
+                     method_mapping=MethodMapping().add(caller="score", callee="score")
+                     .add(caller="fit", callee="score"))
+                .add(splitter=check_cv(self.cv),
+                     method_mapping=MethodMapping().add(caller="fit", callee="split")))
+
+    def score(self, X, y=None, **params):
+        """Score of the refit best estimator, with ``scoring`` (its refit metric).
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+        y : array-like of shape (n_samples,), default=None
+        **params : dict
+            With metadata routing enabled, passed to the scorer where it
+            requested them (``sample_weight``, say).
+
+        Returns
+        -------
+        score : float
+        """
+        estimator = self._refit_estimator("score")
+        _raise_for_params(params, self, "score")
+        score_params = (process_routing(self, "score", **params).scorer.score
+                        if _routing_enabled() else {})
+        result = self.scorer_(estimator, X, y, **score_params)
         return result[self.refit] if isinstance(result, dict) else result
 
     @property

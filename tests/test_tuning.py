@@ -16,11 +16,18 @@ import numpy as np
 import optuna
 import pandas as pd
 import pytest
+import sklearn
 from optuna.distributions import CategoricalDistribution, FloatDistribution
 from sklearn.base import clone, is_classifier
 from sklearn.exceptions import NotFittedError
-from sklearn.metrics import accuracy_score, f1_score
-from sklearn.model_selection import GridSearchCV, GroupKFold, StratifiedKFold, cross_val_score
+from sklearn.metrics import accuracy_score, f1_score, make_scorer
+from sklearn.model_selection import (
+    GridSearchCV,
+    GroupKFold,
+    StratifiedKFold,
+    cross_val_score,
+    cross_validate,
+)
 from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import RobustScaler, StandardScaler
 from sklearn.utils import get_tags
@@ -400,6 +407,33 @@ def test_a_search_is_of_the_kind_it_searches_as_grid_search_is(estimator, kind):
     for searcher in (OptunaSearchCV(estimator, {}), GridSearchCV(estimator, {})):
         assert get_tags(searcher).estimator_type == kind
     assert is_classifier(OptunaSearchCV(estimator, {})) == (kind == "classifier")
+
+
+def test_metadata_routing_sends_weights_where_requested_as_grid_search_does(Xy):
+    X, y = Xy
+    weights = np.random.default_rng(0).uniform(0.2, 3.0, len(y))
+    alphas = [1e-4, 1e-1]
+    with sklearn.config_context(enable_metadata_routing=True):
+        estimator = MLPClassifier(max_iter=5, random_state=0).set_fit_request(sample_weight=True)
+        settings = dict(scoring=make_scorer(accuracy_score).set_score_request(sample_weight=True),
+                        cv=StratifiedKFold(3, shuffle=True, random_state=0))
+        found = OptunaSearchCV(estimator, {"alpha": CategoricalDistribution(alphas)},
+                               n_trials=2, start_from_estimator=False,
+                               sampler=optuna.samplers.GridSampler({"alpha": alphas}),
+                               **settings).fit(X, y, sample_weight=weights)
+        grid = GridSearchCV(estimator, {"alpha": alphas}, **settings).fit(
+            X, y, sample_weight=weights)
+        weighted = found.score(X, y, sample_weight=weights)
+        assert weighted == pytest.approx(grid.score(X, y, sample_weight=weights))
+        assert weighted != pytest.approx(found.score(X, y))
+        nested = cross_validate(found, X, y, cv=2, params={"sample_weight": weights})
+    # the same candidates, folds and weights (for training and scoring): the same scores
+    by_alpha = dict(zip(found.cv_results_["param_alpha"], found.cv_results_["mean_test_score"],
+                        strict=True))
+    for alpha, score in zip(grid.cv_results_["param_alpha"],
+                            grid.cv_results_["mean_test_score"], strict=True):
+        assert by_alpha[alpha] == pytest.approx(score)
+    assert len(nested["test_score"]) == 2
 
 
 def test_pruning_stops_bad_trials_and_counts_them(Xy):
