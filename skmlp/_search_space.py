@@ -171,7 +171,12 @@ def estimator_params(trial, space):
     """
     if not trial.params:  # a surplus trial stopped before its suggestions
         return {}
-    return suggest(optuna.trial.FixedTrial(trial.params, trial.number), space)
+    try:
+        return suggest(optuna.trial.FixedTrial(trial.params, trial.number), space)
+    except (KeyError, ValueError):
+        if trial.state == optuna.trial.TrialState.FAIL:
+            return {}  # it failed between its suggestions (a space that raised)
+        raise
 
 
 def check_study_space(study, space):
@@ -181,16 +186,17 @@ def check_study_space(study, space):
     each are rebuilt from them with ``space`` (see :func:`estimator_params`),
     which a space that names other suggestions cannot do.
     """
-    for trial in study.get_trials(deepcopy=False):
-        if trial.state.is_finished():
-            try:
-                estimator_params(trial, space)
-            except (KeyError, ValueError) as err:
-                raise ValueError(
-                    f"The study {study.study_name!r} holds trials of another search space: "
-                    f"trial {trial.number} suggested {sorted(trial.params)}, and this space "
-                    f"cannot rebuild its parameters from them ({err}). Give the search "
-                    "another study_name, or the space the study was started with.") from err
+    finished = (optuna.trial.TrialState.COMPLETE, optuna.trial.TrialState.PRUNED)
+    # not failed trials: one may have stopped between its suggestions
+    for trial in study.get_trials(deepcopy=False, states=finished):
+        try:
+            estimator_params(trial, space)
+        except (KeyError, ValueError) as err:
+            raise ValueError(
+                f"The study {study.study_name!r} holds trials of another search space: "
+                f"trial {trial.number} suggested {sorted(trial.params)}, and this space "
+                f"cannot rebuild its parameters from them ({err}). Give the search "
+                "another study_name, or the space the study was started with.") from err
 
 
 def _stored_value(value, dist):

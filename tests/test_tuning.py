@@ -436,6 +436,23 @@ def test_metadata_routing_sends_weights_where_requested_as_grid_search_does(Xy):
     assert len(nested["test_score"]) == 2
 
 
+def test_a_trial_that_failed_between_its_suggestions_does_not_block_a_resume(tmp_path, Xy):
+    # a space that raised after its first suggestion leaves a failed trial
+    # with part of the space's suggestions
+    X, y = Xy
+    storage = f"sqlite:///{tmp_path / 'study.db'}"
+    study = optuna.create_study(study_name="partial", storage=storage, direction="maximize")
+    broken = study.ask()
+    broken.suggest_float("alpha", 1e-5, 1.0, log=True)
+    study.tell(broken, state=optuna.trial.TrialState.FAIL)
+    space = {"alpha": FloatDistribution(1e-5, 1.0, log=True),
+             "dropout": FloatDistribution(0.0, 0.5)}
+    found = OptunaSearchCV(MLPClassifier(max_iter=2), space, n_trials=2, cv=2,
+                           storage=storage, study_name="partial").fit(X, y)
+    assert list(found.cv_results_["state"]) == ["FAIL", "COMPLETE", "COMPLETE"]
+    assert found.cv_results_["params"][0] == {}
+
+
 def test_pruning_stops_bad_trials_and_counts_them(Xy):
     X, y = Xy
     space = {"learning_rate_init": CategoricalDistribution([1e-7, 3e-3])}
