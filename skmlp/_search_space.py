@@ -24,6 +24,9 @@ class DefaultSearchSpace:
     lbfgs : bool
         The estimator trains with ``solver="lbfgs"``, which takes no
         dropout, learning rate or batch size: those are not searched.
+    extra : dict of str to optuna distribution, default=None
+        More parameters to search, by their full names, as in a dict space:
+        those of a pipeline's other steps (``"smote__k_neighbors"``), say.
 
     Examples
     --------
@@ -38,11 +41,16 @@ class DefaultSearchSpace:
     (64, 32)
     """
 
-    def __init__(self, prefix="", classifier=True, max_layers=3, lbfgs=False):
+    #: The estimator parameters the space searches (without the prefix).
+    SEARCHED = ("hidden_layer_sizes", "activation", "dropout", "batch_norm", "alpha", "l1",
+                "learning_rate_init", "batch_size", "class_weight")
+
+    def __init__(self, prefix="", classifier=True, max_layers=3, lbfgs=False, extra=None):
         self.prefix = prefix
         self.classifier = classifier
         self.max_layers = max_layers
         self.lbfgs = lbfgs
+        self.extra = extra
 
     def __call__(self, trial):
         n_layers = trial.suggest_int("n_layers", 1, self.max_layers)
@@ -66,7 +74,8 @@ class DefaultSearchSpace:
         if self.classifier:
             params["class_weight"] = trial.suggest_categorical("class_weight",
                                                                [None, "balanced"])
-        return {self.prefix + name: value for name, value in params.items()}
+        params = {self.prefix + name: value for name, value in params.items()}
+        return {**params, **suggest(trial, self.extra or {})}
 
     def suggestions_for(self, params):
         """Suggestions from which this space gives back ``params`` (estimator parameters).
@@ -80,10 +89,12 @@ class DefaultSearchSpace:
                if name.startswith(self.prefix)}
         layers = own["hidden_layer_sizes"]
         widths = {f"width_{i}": width for i, width in enumerate(layers)}
-        return {**own, "n_layers": len(layers), **widths}
+        extra = {name: _stored_value(params[name], dist)
+                 for name, dist in (self.extra or {}).items()}
+        return {**own, "n_layers": len(layers), **widths, **extra}
 
 
-def default_search_space(estimator):
+def default_search_space(estimator, extra=None):
     """The default search space for a skmlp estimator, alone or last in a pipeline.
 
     Widths and depth (conditional: one width per layer), activation, dropout,
@@ -95,6 +106,11 @@ def default_search_space(estimator):
     ----------
     estimator : MLPClassifier, MLPRegressor, MLPAutoencoder or Pipeline
         A pipeline's last step must be a skmlp estimator.
+    extra : dict of str to optuna distribution, default=None
+        More parameters to search with it, as in a dict space: those of a
+        pipeline's other steps, say (``{"smote__k_neighbors":
+        IntDistribution(1, 5)}``). Checked as a dict space is; they may not
+        name a parameter the default space searches.
 
     Returns
     -------
@@ -118,8 +134,15 @@ def default_search_space(estimator):
     if not isinstance(final, BaseMLP):
         raise TypeError(f"default_search_space needs a skmlp estimator (or a pipeline "
                         f"ending in one), got {type(final).__name__}.")
+    if extra:
+        check_space(estimator, extra, random_state=None)
+        overlap = sorted(set(extra) & {prefix + name for name in DefaultSearchSpace.SEARCHED})
+        if overlap:
+            raise ValueError(f"extra names parameters the default space already searches: "
+                             f"{overlap}. Write a space of your own to search them "
+                             "differently.")
     return DefaultSearchSpace(prefix, classifier=is_classifier(final),
-                              lbfgs=final.solver == "lbfgs")
+                              lbfgs=final.solver == "lbfgs", extra=extra)
 
 
 _PLAIN = (type(None), bool, int, float, str)

@@ -17,7 +17,9 @@ import optuna
 import pandas as pd
 import pytest
 import sklearn
-from optuna.distributions import CategoricalDistribution, FloatDistribution
+from imblearn.over_sampling import SMOTE
+from imblearn.pipeline import make_pipeline as imblearn_pipeline
+from optuna.distributions import CategoricalDistribution, FloatDistribution, IntDistribution
 from sklearn.base import clone, is_classifier
 from sklearn.exceptions import NotFittedError
 from sklearn.metrics import accuracy_score, f1_score, make_scorer
@@ -281,6 +283,21 @@ def test_first_trial_of_the_default_space_is_the_estimator_as_given(tmp_path, Xy
     assert _started_from_estimator(found)
     assert first == {name: pipe.get_params()[name] for name in first}
     assert len(first) == 9  # widths and depth, eight more parameters, class_weight
+
+
+def test_default_space_searches_other_pipeline_steps_given_as_extra(Xy):
+    X, y = Xy
+    pipe = imblearn_pipeline(StandardScaler(), SMOTE(k_neighbors=3, random_state=0),
+                             MLPClassifier(max_iter=3, random_state=0))
+    space = default_search_space(pipe, extra={"smote__k_neighbors": IntDistribution(1, 5)})
+    found = OptunaSearchCV(pipe, space, n_trials=3, cv=2, random_state=0).fit(X, y)
+    chosen = list(found.cv_results_["param_smote__k_neighbors"])
+    assert chosen[0] == 3 and all(1 <= k <= 5 for k in chosen)  # first: the pipeline as given
+    assert "mlpclassifier__hidden_layer_sizes" in found.best_params_
+    with pytest.raises(ValueError, match="does not have: \\['smote__k'\\]"):
+        default_search_space(pipe, extra={"smote__k": IntDistribution(1, 5)})
+    with pytest.raises(ValueError, match="already searches: \\['mlpclassifier__alpha'\\]"):
+        default_search_space(pipe, extra={"mlpclassifier__alpha": FloatDistribution(1e-4, 1)})
 
 
 def test_default_space_of_an_lbfgs_estimator_leaves_out_what_lbfgs_does_not_take(Xy):
