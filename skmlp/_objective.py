@@ -12,7 +12,6 @@ from functools import partial
 import numpy as np
 import optuna
 from sklearn.base import clone
-from sklearn.exceptions import FitFailedWarning
 from sklearn.utils.metaestimators import _safe_split
 from sklearn.utils.validation import _check_method_params
 from skorch.callbacks import Callback
@@ -147,11 +146,11 @@ class Objective:
             except Exception as err:  # noqa: BLE001 - error_score semantics
                 if self.error_score == "raise":
                     raise
+                # the search warns of failed trials once, at its end (as
+                # GridSearchCV does): a worker process's warnings never reach the user
                 reason = f"{type(err).__name__}: {err}"
                 trial.set_user_attr("fail_reason", reason)
-                warnings.warn(f"Trial {trial.number} failed on fold {fold}: {reason}",
-                              FitFailedWarning, stacklevel=2)
-                raise _TrialFailed(reason) from err
+                raise _TrialFailed(f"fold {fold}: {reason}") from err
             fit_times.append(time.perf_counter() - start)
             start = time.perf_counter()
             for name, value in self._score(model, X_test, y_test, test_params).items():
@@ -239,8 +238,9 @@ def optuna_logging(verbose):
     """Optuna's INFO logs with ``verbose``, its errors only without.
 
     Quiet, a search logs nothing, as GridSearchCV: Optuna would log each
-    study it creates and each caught exception as a warning, while failed
-    fits already raise FitFailedWarning and surplus trials are bookkeeping.
+    study it creates and each caught exception as a warning, while the
+    search sums failed fits up in one FitFailedWarning and surplus trials
+    are bookkeeping.
     """
     verbosity = optuna.logging.get_verbosity()
     optuna.logging.set_verbosity(optuna.logging.INFO if verbose else optuna.logging.ERROR)

@@ -33,12 +33,14 @@ import math
 import os
 import tempfile
 import time
+from collections import Counter
 from numbers import Integral, Real
 
 import numpy as np
 import optuna
 from joblib import Parallel, delayed, effective_n_jobs
 from sklearn.base import BaseEstimator, MetaEstimatorMixin, clone, is_classifier
+from sklearn.exceptions import FitFailedWarning
 from sklearn.metrics import check_scoring
 from sklearn.model_selection import check_cv
 from sklearn.utils import Bunch, get_tags
@@ -71,6 +73,7 @@ from ._search_space import (
     starting_suggestions,
 )
 from ._storage import open_storage
+from ._warnings import warn_at_caller
 
 __all__ = ["DefaultSearchSpace", "OptunaSearchCV", "default_search_space"]
 
@@ -421,10 +424,19 @@ class OptunaSearchCV(MetaEstimatorMixin, BaseEstimator):
         trials = [t for t in self.study_.get_trials(deepcopy=False)
                   if t.state.is_finished() and SURPLUS not in t.user_attrs]
         complete = [t for t in trials if t.state == optuna.trial.TrialState.COMPLETE]
+        reasons = Counter(t.user_attrs["fail_reason"] for t in trials
+                          if "fail_reason" in t.user_attrs)
         if not complete:
-            reasons = {t.user_attrs.get("fail_reason") for t in trials} - {None}
             raise ValueError(f"No trial completed ({len(trials)} failed or pruned). "
                              f"Failures: {sorted(reasons) or 'none'}.")
+        if reasons:
+            # once, in this process, as GridSearchCV sums up its failed fits
+            warn_at_caller(
+                f"{reasons.total()} of the {len(trials)} finished trials of the study failed, "
+                f"and cv_results_ scores their folds error_score={self.error_score!r}. "
+                "Failures: " + "; ".join(f"{count} x {reason}"
+                                         for reason, count in reasons.most_common()),
+                FitFailedWarning)
         self.n_trials_ = sum(t.state in FINISHED for t in trials)
         metrics = sorted({m for t in complete for m in t.user_attrs["split_scores"]})
         results = {"trial_number": np.array([t.number for t in trials]),
@@ -567,12 +579,14 @@ class OptunaSearchCV(MetaEstimatorMixin, BaseEstimator):
 
     def __sklearn_tags__(self):
         # the estimator's kind, as GridSearchCV's tags give it: a search over
-        # a classifier is a classifier to cross_val_score (stratified folds)
+        # a classifier is a classifier to cross_val_score (stratified folds);
+        # and, beyond GridSearchCV's, the targets it takes (a search over a
+        # multi-output regressor is one)
         tags = super().__sklearn_tags__()
         searched = get_tags(self.estimator)
         tags.estimator_type = searched.estimator_type
-        tags.classifier_tags = copy.deepcopy(searched.classifier_tags)
-        tags.regressor_tags = copy.deepcopy(searched.regressor_tags)
+        for kind in ("classifier_tags", "regressor_tags", "target_tags"):
+            setattr(tags, kind, copy.deepcopy(getattr(searched, kind)))
         tags.input_tags.sparse = searched.input_tags.sparse
         return tags
 

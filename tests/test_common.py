@@ -1,8 +1,11 @@
-"""scikit-learn's common estimator checks, run on every skmlp estimator and transformer."""
+"""scikit-learn's common estimator checks, run on every skmlp estimator and transformer,
+and on OptunaSearchCV over a classifier and a regressor (as scikit-learn runs them on
+GridSearchCV)."""
 
+from optuna.distributions import FloatDistribution
 from sklearn.utils.estimator_checks import parametrize_with_checks
 
-from skmlp import MLPAutoencoder, MLPClassifier, MLPRegressor, SlidingWindows
+from skmlp import MLPAutoencoder, MLPClassifier, MLPRegressor, OptunaSearchCV, SlidingWindows
 
 #: Checks that cannot hold for a network trained by minibatch gradient
 #: descent, each with the reason.
@@ -29,6 +32,13 @@ EXPECTED_FAILED_CHECKS = {
     "MLPClassifier": {**_SAMPLE_WEIGHT, **_FLOAT32_BATCHES},
     "MLPRegressor": {**_SAMPLE_WEIGHT, **_FLOAT32_BATCHES},
     "MLPAutoencoder": {**_SAMPLE_WEIGHT, **_FLOAT32_BATCHES},
+    "OptunaSearchCV": {
+        **_FLOAT32_BATCHES,
+        "check_dtype_object": (
+            "a fit that raises fails its trial, whatever its fold (GridSearchCV goes on "
+            "with the candidate's other folds): when every trial fails, the search raises "
+            "a ValueError that quotes the TypeError the check expects"),
+    },
     "SlidingWindows": {
         "check_transformer_general": _WINDOWS,
         "check_transformer_data_not_an_array": _WINDOWS,
@@ -57,7 +67,11 @@ def _expected_failed_checks(estimator):
     # the checks quick
     [MLPClassifier(hidden_layer_sizes=(64, 64), random_state=0), MLPRegressor(random_state=0),
      MLPRegressor(loss="poisson", random_state=0), MLPRegressor(solver="lbfgs", random_state=0),
-     MLPAutoencoder(random_state=0), SlidingWindows(window=3, step=2)],
+     MLPAutoencoder(random_state=0), SlidingWindows(window=3, step=2),
+     *(OptunaSearchCV(estimator, {"alpha": FloatDistribution(1e-4, 1e-2, log=True)},
+                      n_trials=2, cv=2, random_state=0)
+       for estimator in (MLPClassifier(hidden_layer_sizes=(64, 64), random_state=0),
+                         MLPRegressor(random_state=0)))],
     expected_failed_checks=_expected_failed_checks,
 )
 def test_sklearn_compatible_estimator(estimator, check):

@@ -21,7 +21,7 @@ from imblearn.over_sampling import SMOTE
 from imblearn.pipeline import make_pipeline as imblearn_pipeline
 from optuna.distributions import CategoricalDistribution, FloatDistribution, IntDistribution
 from sklearn.base import clone, is_classifier
-from sklearn.exceptions import NotFittedError
+from sklearn.exceptions import FitFailedWarning, NotFittedError
 from sklearn.metrics import accuracy_score, f1_score, make_scorer
 from sklearn.model_selection import (
     GridSearchCV,
@@ -546,16 +546,27 @@ def test_sample_weight_is_split_with_the_folds(Xy):
     assert found.n_trials_ == 2
 
 
-def test_diverging_trial_is_recorded_as_failed_and_the_search_goes_on(Xy):
+@pytest.mark.parametrize("n_jobs", [1, 2])
+def test_diverging_trial_is_recorded_as_failed_and_the_search_goes_on(Xy, n_jobs):
     X, y = Xy
     space = {"learning_rate_init": CategoricalDistribution([1e30, 1e-3])}
-    with pytest.warns(Warning, match="diverged"):
-        found = OptunaSearchCV(MLPClassifier(solver="sgd", max_iter=5, random_state=0),
-                               space, n_trials=3, cv=2, random_state=0,
-                               enable_pruning=False).fit(X, y)
-    failed = [t for t in found.study_.get_trials() if t.state.name == "FAIL"]
-    assert failed and "diverged" in failed[0].user_attrs["fail_reason"]
-    assert found.n_trials_ == 3
+    # the first trial is the estimator as given, whose rate diverges
+    search = OptunaSearchCV(
+        MLPClassifier(solver="sgd", learning_rate_init=1e30, max_iter=5, random_state=0),
+        space, n_trials=2, cv=2, random_state=0, enable_pruning=False, n_jobs=n_jobs)
+    # one warning that sums the failures up, at the user's call, from worker
+    # processes too (their own warnings never reach the user)
+    with pytest.warns(FitFailedWarning, match="Training diverged") as record:
+        found = search.fit(X, y)
+    [warning] = [w for w in record if w.category is FitFailedWarning]
+    assert warning.filename == __file__
+    # (a worker may also leave a surplus trial, failed without running)
+    failed = [t for t in found.study_.get_trials() if "fail_reason" in t.user_attrs]
+    assert failed[0].number == 0 and "diverged" in failed[0].user_attrs["fail_reason"]
+    finished = found.n_trials_ + len(failed)
+    assert str(warning.message).startswith(
+        f"{len(failed)} of the {finished} finished trials of the study failed")
+    assert found.n_trials_ == 2
     assert np.isnan(found.cv_results_["mean_test_score"][found.cv_results_["state"] == "FAIL"]
                     ).all()
 
