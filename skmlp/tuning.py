@@ -151,7 +151,11 @@ class OptunaSearchCV(MetaEstimatorMixin, BaseEstimator):
     error_score : "raise" or float, default=np.nan
         Score of a trial whose fit raises; the trial is recorded as failed,
         with the reason in its ``fail_reason`` user attribute, and the search
-        goes on. ``"raise"`` stops the search instead.
+        goes on. ``"raise"`` stops the search instead. Unlike
+        ``GridSearchCV``, which scores each failed fold ``error_score`` and
+        goes on with the candidate's other folds, a trial stops at its first
+        failed fold, and every fold of it gets ``error_score`` in
+        ``cv_results_``: Optuna takes a trial as failed or finished, whole.
     return_train_score : bool, default=False
         Also score each fold's model on its training rows, as
         ``GridSearchCV`` does (``split<k>_train_<metric>``,
