@@ -2,6 +2,7 @@
 reported as it trains so that a pruner can stop it, and the loop that runs
 trials on a study in this process or in a worker process."""
 
+import math
 import os
 import socket
 import time
@@ -120,7 +121,8 @@ class Objective:
             trial.study.stop()
             raise _SurplusTrial("the study already holds n_trials trials")
         params = suggest(trial, self.space)
-        scores, train_scores, fit_times, score_times = {}, {}, [], []
+        # per fold: {metric: score}, or None where the fit raised
+        tests, trains, fit_times, score_times = [], [], [], []
         for fold, (train, test) in enumerate(self.splits):
             # cloned, as GridSearchCV does: an estimator among the choices (a
             # scaler) would otherwise be fitted by every fold, and stay fitted
@@ -146,28 +148,43 @@ class Objective:
             except Exception as err:  # noqa: BLE001 - error_score semantics
                 if self.error_score == "raise":
                     raise
-                # the search warns of failed trials once, at its end (as
+                # the search warns of failed fits once, at its end (as
                 # GridSearchCV does): a worker process's warnings never reach the user
                 reason = f"{type(err).__name__}: {err}"
-                trial.set_user_attr("fail_reason", reason)
-                raise _TrialFailed(f"fold {fold}: {reason}") from err
-            fit_times.append(time.perf_counter() - start)
-            start = time.perf_counter()
-            for name, value in self._score(model, X_test, y_test, test_params).items():
-                scores.setdefault(name, []).append(float(value))
-            score_times.append(time.perf_counter() - start)
-            if self.train_scores:
-                train_params = _check_method_params(self.X, self.score_params, train)
-                for name, value in self._score(model, X_train, y_train, train_params).items():
-                    train_scores.setdefault(name, []).append(float(value))
+                if "fail_reason" not in trial.user_attrs:
+                    trial.set_user_attr("fail_reason", reason)
+                if math.isnan(self.error_score):  # Optuna takes no NaN score
+                    raise _TrialFailed(f"fold {fold}: {reason}") from err
+                # as GridSearchCV: the fold scores error_score, the others go on
+                fit_times.append(time.perf_counter() - start)
+                score_times.append(0.0)
+                tests.append(None)
+                trains.append(None)
+            else:
+                fit_times.append(time.perf_counter() - start)
+                start = time.perf_counter()
+                tests.append(self._score(model, X_test, y_test, test_params))
+                score_times.append(time.perf_counter() - start)
+                if self.train_scores:
+                    train_params = _check_method_params(self.X, self.score_params, train)
+                    trains.append(self._score(model, X_train, y_train, train_params))
             if self.prune and 0 < fold < len(self.splits) - 1:
-                self._report_folds(trial, model, refit_scores(scores, self.refit_metric))
+                self._report_folds(trial, model,
+                                   refit_scores(self._columns(tests), self.refit_metric))
+        scores = self._columns(tests)
         trial.set_user_attr("split_scores", scores)
         if self.train_scores:
-            trial.set_user_attr("split_train_scores", train_scores)
+            trial.set_user_attr("split_train_scores", self._columns(trains))
         trial.set_user_attr("fit_times", fit_times)
         trial.set_user_attr("score_times", score_times)
         return float(np.mean(refit_scores(scores, self.refit_metric)))
+
+    def _columns(self, folds):
+        """``{metric: [score of each fold]}``; a fold whose fit raised scores ``error_score``."""
+        names = sorted({name for result in folds if result is not None for name in result})
+        return {name: [float(self.error_score) if result is None else float(result[name])
+                       for result in folds]
+                for name in names or [self.refit_metric]}
 
     @staticmethod
     def _report_folds(trial, model, fold_scores):
@@ -223,7 +240,7 @@ def optimize(study, objective, n_trials, timeout):
 
     def stop_when_done(study, trial):
         nonlocal failures
-        failures = failures + 1 if "fail_reason" in trial.user_attrs else 0
+        failures = failures + 1 if trial.state == optuna.trial.TrialState.FAIL else 0
         if _finished_count(study) >= n_trials or failures >= n_trials:
             study.stop()
 

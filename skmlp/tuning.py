@@ -149,13 +149,12 @@ class OptunaSearchCV(MetaEstimatorMixin, BaseEstimator):
         the best score); there is then no ``best_score_``. The study still
         maximises the (single) metric.
     error_score : "raise" or float, default=np.nan
-        Score of a trial whose fit raises; the trial is recorded as failed,
-        with the reason in its ``fail_reason`` user attribute, and the search
-        goes on. ``"raise"`` stops the search instead. Unlike
-        ``GridSearchCV``, which scores each failed fold ``error_score`` and
-        goes on with the candidate's other folds, a trial stops at its first
-        failed fold, and every fold of it gets ``error_score`` in
-        ``cv_results_``: Optuna takes a trial as failed or finished, whole.
+        Score of a fold whose fit raises, as in ``GridSearchCV``: the trial
+        goes on with its other folds and its score is the mean, and the
+        first error is its ``fail_reason`` user attribute. With NaN (the
+        default), which Optuna cannot take as a score, the trial stops at
+        that fold and is recorded as failed, every fold at NaN. Either way
+        the search goes on; ``"raise"`` stops it instead.
     return_train_score : bool, default=False
         Also score each fold's model on its training rows, as
         ``GridSearchCV`` does (``split<k>_train_<metric>``,
@@ -436,10 +435,10 @@ class OptunaSearchCV(MetaEstimatorMixin, BaseEstimator):
         if reasons:
             # once, in this process, as GridSearchCV sums up its failed fits
             warn_at_caller(
-                f"{reasons.total()} of the {len(trials)} finished trials of the study failed, "
-                f"and cv_results_ scores their folds error_score={self.error_score!r}. "
-                "Failures: " + "; ".join(f"{count} x {reason}"
-                                         for reason, count in reasons.most_common()),
+                f"{reasons.total()} of the {len(trials)} finished trials of the study had a "
+                f"fit that raised; cv_results_ scores such folds error_score="
+                f"{self.error_score!r} (with NaN, every fold of the trial). Failures: "
+                + "; ".join(f"{count} x {reason}" for reason, count in reasons.most_common()),
                 FitFailedWarning)
         self.n_trials_ = sum(t.state in FINISHED for t in trials)
         metrics = sorted({m for t in complete for m in t.user_attrs["split_scores"]})

@@ -20,7 +20,7 @@ import sklearn
 from imblearn.over_sampling import SMOTE
 from imblearn.pipeline import make_pipeline as imblearn_pipeline
 from optuna.distributions import CategoricalDistribution, FloatDistribution, IntDistribution
-from sklearn.base import clone, is_classifier
+from sklearn.base import BaseEstimator, TransformerMixin, clone, is_classifier
 from sklearn.exceptions import FitFailedWarning, NotFittedError
 from sklearn.metrics import accuracy_score, f1_score, make_scorer
 from sklearn.model_selection import (
@@ -565,10 +565,50 @@ def test_diverging_trial_is_recorded_as_failed_and_the_search_goes_on(Xy, n_jobs
     assert failed[0].number == 0 and "diverged" in failed[0].user_attrs["fail_reason"]
     finished = found.n_trials_ + len(failed)
     assert str(warning.message).startswith(
-        f"{len(failed)} of the {finished} finished trials of the study failed")
+        f"{len(failed)} of the {finished} finished trials of the study had a fit that raised")
     assert found.n_trials_ == 2
     assert np.isnan(found.cv_results_["mean_test_score"][found.cv_results_["state"] == "FAIL"]
                     ).all()
+
+
+class _FailsOnMarkedRow(TransformerMixin, BaseEstimator):
+    """Passes X through; its fit raises where the training rows hold the marked row."""
+
+    def fit(self, X, y=None):
+        if np.any(np.asarray(X)[:, 0] == 1e6):
+            raise ValueError("the marked row is in the training fold")
+        return self
+
+    def transform(self, X):
+        return X
+
+
+def test_a_numeric_error_score_scores_the_failed_folds_as_grid_search_does(Xy):
+    X, y = Xy
+    X = X.copy()
+    X[0, 0] = 1e6  # in the training rows of two folds of three
+    pipe = make_pipeline(_FailsOnMarkedRow(), MLPClassifier(max_iter=5, random_state=0))
+    alphas = [1e-4, 1e-1]
+    settings = dict(cv=StratifiedKFold(3, shuffle=True, random_state=0), error_score=0.0,
+                    refit=False)
+    with pytest.warns(FitFailedWarning, match="2 of the 2 finished trials .* raised"):
+        found = OptunaSearchCV(pipe, {"mlpclassifier__alpha": CategoricalDistribution(alphas)},
+                               n_trials=2, start_from_estimator=False,
+                               sampler=optuna.samplers.GridSampler(
+                                   {"mlpclassifier__alpha": alphas}),
+                               **settings).fit(X, y)
+    with pytest.warns(FitFailedWarning):
+        grid = GridSearchCV(pipe, {"mlpclassifier__alpha": alphas}, **settings).fit(X, y)
+    assert list(found.cv_results_["state"]) == ["COMPLETE", "COMPLETE"]
+    by_alpha = {alpha: i for i, alpha in enumerate(found.cv_results_["param_mlpclassifier__alpha"])}
+    for j, alpha in enumerate(grid.cv_results_["param_mlpclassifier__alpha"]):
+        for split in range(3):
+            key = f"split{split}_test_score"
+            assert found.cv_results_[key][by_alpha[alpha]] == pytest.approx(
+                grid.cv_results_[key][j])
+    assert sorted(found.cv_results_["split0_test_score"].tolist()
+                  + found.cv_results_["split1_test_score"].tolist()
+                  + found.cv_results_["split2_test_score"].tolist()).count(0.0) == 4
 
 
 def test_unknown_parameters_fail_before_any_trial(Xy):
