@@ -35,9 +35,10 @@ EXPECTED_FAILED_CHECKS = {
     "OptunaSearchCV": {
         **_FLOAT32_BATCHES,
         "check_dtype_object": (
-            "a fit that raises fails its trial, whatever its fold (GridSearchCV goes on "
-            "with the candidate's other folds): when every trial fails, the search raises "
-            "a ValueError that quotes the TypeError the check expects"),
+            "with the default error_score=NaN, which Optuna cannot take as a score, a fit "
+            "that raises fails its whole trial (GridSearchCV goes on with the candidate's "
+            "other folds and raises in its refit): when every trial fails, the search "
+            "raises a ValueError that quotes the TypeError the check expects"),
     },
     "SlidingWindows": {
         "check_transformer_general": _WINDOWS,
