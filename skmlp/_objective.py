@@ -18,10 +18,9 @@ from sklearn.utils.validation import _check_method_params
 from skorch.callbacks import Callback
 
 from ._base import BaseMLP
-from ._search_space import suggest
+from ._search_space import FINISHED, suggest
 from ._storage import open_storage
 
-FINISHED = (optuna.trial.TrialState.COMPLETE, optuna.trial.TrialState.PRUNED)
 #: User attribute of a trial a worker started after the study was complete.
 SURPLUS = "surplus"
 
@@ -159,7 +158,8 @@ class Objective:
                 fit_times.append(time.perf_counter() - start)
                 score_times.append(0.0)
                 tests.append(None)
-                trains.append(None)
+                if self.train_scores:
+                    trains.append(None)
             else:
                 fit_times.append(time.perf_counter() - start)
                 start = time.perf_counter()

@@ -8,6 +8,9 @@ from sklearn.base import is_classifier
 
 from ._base import BaseMLP
 
+#: The states of a trial that counts toward ``n_trials``: it ran all its suggestions.
+FINISHED = (optuna.trial.TrialState.COMPLETE, optuna.trial.TrialState.PRUNED)
+
 
 class DefaultSearchSpace:
     """A conditional search space for one skmlp estimator (see :func:`default_search_space`).
@@ -40,10 +43,6 @@ class DefaultSearchSpace:
     >>> space(trial)["mlpclassifier__hidden_layer_sizes"]
     (64, 32)
     """
-
-    #: The estimator parameters the space searches (without the prefix).
-    SEARCHED = ("hidden_layer_sizes", "activation", "dropout", "batch_norm", "alpha", "l1",
-                "learning_rate_init", "batch_size", "class_weight")
 
     def __init__(self, prefix="", classifier=True, max_layers=3, lbfgs=False, extra=None):
         self.prefix = prefix
@@ -134,15 +133,17 @@ def default_search_space(estimator, extra=None):
     if not isinstance(final, BaseMLP):
         raise TypeError(f"default_search_space needs a skmlp estimator (or a pipeline "
                         f"ending in one), got {type(final).__name__}.")
+    settings = dict(classifier=is_classifier(final), lbfgs=final.solver == "lbfgs")
     if extra:
         check_space(estimator, extra, random_state=None)
-        overlap = sorted(set(extra) & {prefix + name for name in DefaultSearchSpace.SEARCHED})
+        # every trial of the space sets the same parameters (only widths vary)
+        searched = _names_from_callable(DefaultSearchSpace(prefix, **settings), None)
+        overlap = sorted(set(extra) & set(searched))
         if overlap:
             raise ValueError(f"extra names parameters the default space already searches: "
                              f"{overlap}. Write a space of your own to search them "
                              "differently.")
-    return DefaultSearchSpace(prefix, classifier=is_classifier(final),
-                              lbfgs=final.solver == "lbfgs", extra=extra)
+    return DefaultSearchSpace(prefix, extra=extra, **settings)
 
 
 _PLAIN = (type(None), bool, int, float, str)
@@ -209,9 +210,8 @@ def check_study_space(study, space):
     each are rebuilt from them with ``space`` (see :func:`estimator_params`),
     which a space that names other suggestions cannot do.
     """
-    finished = (optuna.trial.TrialState.COMPLETE, optuna.trial.TrialState.PRUNED)
     # not failed trials: one may have stopped between its suggestions
-    for trial in study.get_trials(deepcopy=False, states=finished):
+    for trial in study.get_trials(deepcopy=False, states=FINISHED):
         try:
             estimator_params(trial, space)
         except (KeyError, ValueError) as err:
