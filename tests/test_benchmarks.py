@@ -262,3 +262,97 @@ def test_text_benchmark_times_every_model_against_scikit_learn(tmp_path, monkeyp
         folds.query("model == 'skmlp'")["fit_seconds"].mean()
         / folds.query("model == 'sklearn'")["fit_seconds"].mean(), abs=0.005)
     assert "AG News" in (folder / "summary.md").read_text()
+
+
+def test_next_day_task_predicts_tomorrows_return_from_past_days_only():
+    from benchmarks.tasks import TASKS
+    from skmlp.datasets import load_nyse_prices
+
+    X, y = TASKS["nyse_next_return"].load()
+    prices = load_nyse_prices().frame.set_index(["symbol", "date"]).sort_index()
+    for date, symbol in [X.index[0], X.index[len(X) // 2], X.index[-1]]:
+        days = prices.loc[symbol]
+        at = days.index.get_loc(date)
+        close, volume = days["close"].to_numpy(), days["volume"].to_numpy()
+        row = X.loc[(date, symbol)]
+        for lag in range(5):  # the returns of this day and the four before
+            assert row[f"return_lag{lag}"] == pytest.approx(
+                np.log(close[at - lag] / close[at - lag - 1]))
+        assert row["range"] == pytest.approx(np.log(days["high"].iloc[at] / days["low"].iloc[at]))
+        assert row["volume_change"] == pytest.approx(np.log(volume[at] / volume[at - 1]))
+        assert y.loc[(date, symbol)] == pytest.approx(np.log(close[at + 1] / close[at]))
+
+
+def test_time_ordered_splits_train_on_earlier_whole_days():
+    from benchmarks.tasks import TASKS
+
+    task = TASKS["nyse_next_return"]
+    X, y = task.load()
+    dates = X.index.get_level_values("date")
+    splits = task.splits(X, y, n_splits=4, n_repeats=3, seed=0)
+    assert len(splits) == 4  # repeats of a time order would be the same folds
+    for train, test in splits:
+        assert dates[train].max() < dates[test].min()
+        # every row of a test day is tested: no day is split between the two
+        assert len(test) == dates.isin(dates[test].unique()).sum()
+    sizes = [len(train) for train, _ in splits]
+    assert sizes == sorted(sizes) and sizes[0] < sizes[-1]  # expanding windows
+
+
+def test_regression_splits_repeat_with_new_shuffles():
+    from benchmarks.tasks import TASKS
+
+    task = TASKS["nyse_close"]
+    X, y = task.load()
+    splits = task.splits(X, y, n_splits=3, n_repeats=2, seed=0)
+    assert len(splits) == 6
+    for repeat in (splits[:3], splits[3:]):
+        tested = np.sort(np.concatenate([test for _, test in repeat]))
+        np.testing.assert_array_equal(tested, np.arange(len(X)))  # each row tested once
+    assert not np.array_equal(splits[0][1], splits[3][1])
+
+
+def test_scenarios_score_every_configuration_on_the_same_folds(tmp_path, monkeypatch):
+    from benchmarks import scenarios
+
+    # two of the optimiser study's configurations, at 2 epochs
+    configs = {label: {**scenarios.SCENARIOS["optimiser"]["configs"][label],
+                       "max_iter": 2, "n_iter_no_change": 2}
+               for label in ("mini-batch SGD", "L-BFGS")}
+    monkeypatch.setitem(scenarios.SCENARIOS, "small", {"tasks": ["yeast"], "configs": configs})
+    report = scenarios.run_scenarios(["small"], tmp_path, seed=0)
+    table = pd.read_csv(tmp_path / "small_yeast.csv", index_col="config")
+    assert list(table.index) == list(configs)
+    assert table["f1_macro"].between(0, 1).all() and (table["epochs (fold 0)"] == 2).all()
+    assert (tmp_path / "small_yeast.png").stat().st_size > 0
+    assert report.startswith("### small: yeast")
+
+
+@pytest.mark.parametrize("name", ["regularisation", "optimiser"])
+def test_every_scenario_configuration_is_a_valid_classifier(name):
+    from benchmarks import scenarios
+    from skmlp import MLPClassifier
+
+    X, y = np.random.default_rng(0).normal(size=(40, 3)), np.arange(40) % 2
+    for label, params in scenarios.SCENARIOS[name]["configs"].items():
+        clf = MLPClassifier(**{**params, "max_iter": 1, "n_iter_no_change": 1}).fit(X, y)
+        assert clf.n_iter_ == 1, label
+
+
+def test_tuning_benchmark_compares_both_searches_in_one_run(tmp_path, monkeypatch):
+    from benchmarks import tuning
+
+    grid = {name: values[:1] for name, values in tuning.GRID.items()}
+    grid["mlpclassifier__alpha"] = [1e-4, 1e-2]
+    monkeypatch.setattr(tuning, "GRID", grid)
+    tuning.main(["--datasets", "yeast", "--max-iter", "2", "--out", str(tmp_path)])
+    (folder,) = tmp_path.iterdir()
+    grid_row, optuna_row = pd.read_csv(folder / "tuning.csv").to_dict("records")
+    assert grid_row["search"] == "GridSearchCV (2 candidates)"
+    assert optuna_row["search"].startswith("OptunaSearchCV (")
+    assert 0 <= optuna_row["best macro-F1"] <= 1 and 0 <= grid_row["best macro-F1"] <= 1
+    assert optuna_row["score vs grid"] == pytest.approx(
+        optuna_row["best macro-F1"] - grid_row["best macro-F1"])
+    assert optuna_row["time vs grid"] == pytest.approx(
+        optuna_row["seconds"] / grid_row["seconds"])
+    assert "OptunaSearchCV" in (folder / "summary.md").read_text()

@@ -60,6 +60,24 @@ def test_scores_include_probability_metrics(fitted):
     assert regression_scores([1.0, 2.0], [1.0, 4.0])["rmse"] == pytest.approx(np.sqrt(2))
 
 
+
+def test_binary_roc_auc_scores_the_positive_class():
+    y = np.array([0, 0, 1, 1, 0, 1])
+    proba_pos = np.array([0.1, 0.6, 0.7, 0.4, 0.2, 0.9])
+    scores = classification_scores(y, proba_pos > 0.5, np.c_[1 - proba_pos, proba_pos])
+    assert scores["roc_auc"] == pytest.approx(roc_auc_score(y, proba_pos))
+
+
+def test_roc_auc_averages_the_classes_of_the_fold_and_needs_two():
+    labels = np.array(["a", "b", "c"])
+    proba = np.array([[0.7, 0.2, 0.1], [0.2, 0.5, 0.3], [0.6, 0.3, 0.1], [0.1, 0.6, 0.3]])
+    y = np.array(["a", "b", "a", "b"])  # no "c" in this fold
+    expected = np.mean([roc_auc_score(y == "a", proba[:, 0]), roc_auc_score(y == "b", proba[:, 1])])
+    scores = classification_scores(y, labels[proba.argmax(axis=1)], proba, labels=labels)
+    assert scores["roc_auc"] == pytest.approx(expected)
+    only_a = classification_scores(y[[0, 2]], ["a", "a"], proba[[0, 2]], labels=labels)
+    assert np.isnan(only_a["roc_auc"])
+
 def test_plots_draw_what_they_say(fitted):
     clf, X, y = fitted
     ax = plot_learning_curves(clf)
