@@ -356,3 +356,23 @@ def test_tuning_benchmark_compares_both_searches_in_one_run(tmp_path, monkeypatc
     assert optuna_row["time vs grid"] == pytest.approx(
         optuna_row["seconds"] / grid_row["seconds"])
     assert "OptunaSearchCV" in (folder / "summary.md").read_text()
+
+
+@pytest.mark.parametrize("task_name", ["maintenance_failure", "nyse_close"])
+def test_every_model_is_scored_on_each_kind_of_task(task_name, monkeypatch):
+    from functools import partial
+
+    from benchmarks import models
+    from benchmarks.tasks import TASKS
+
+    # the tuned model's search at 2 trials keeps the run short
+    monkeypatch.setattr(models, "OptunaSearchCV", partial(models.OptunaSearchCV, n_trials=2))
+    task = TASKS[task_name]
+    X, y = task.load()
+    X, y = X.iloc[:400], y.iloc[:400]
+    (train, test), _ = task.splits(X, y, n_splits=2, n_repeats=1, seed=0)
+    primary = "roc_auc" if task.kind == "classification" else "r2"
+    for name, (kinds, _, _) in models.MODELS.items():
+        if task.kind in kinds:
+            row = compare.evaluate(name, task, X, y, train, test, seed=0)
+            assert np.isfinite(row[primary]) and row["fit_seconds"] > 0, name
