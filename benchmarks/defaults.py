@@ -243,14 +243,15 @@ STUDIES = {
 
 
 def _evaluate(kind, data_name, candidate, preprocessor, X, y, train, test, fold):
-    # ConvergenceWarning of the fixed epoch budgets; bottlenecks as wide as the input
-    warnings.simplefilter("ignore")
     study = STUDIES[kind]
     model = make_pipeline(preprocessor(), study.candidates[candidate](fold))
-    start = time.perf_counter()
-    study.fit(model, X.iloc[train], y.iloc[train])
-    seconds = time.perf_counter() - start
-    score = study.score(model, X.iloc[test], y.iloc[test])
+    with warnings.catch_warnings():
+        # ConvergenceWarning of the fixed epoch budgets; bottlenecks as wide as the input
+        warnings.simplefilter("ignore")
+        start = time.perf_counter()
+        study.fit(model, X.iloc[train], y.iloc[train])
+        seconds = time.perf_counter() - start
+        score = study.score(model, X.iloc[test], y.iloc[test])
     return {"data": data_name, "candidate": candidate, "fold": fold, study.metric: score,
             "fit_seconds": seconds}
 

@@ -376,3 +376,34 @@ def test_every_model_is_scored_on_each_kind_of_task(task_name, monkeypatch):
         if task.kind in kinds:
             row = compare.evaluate(name, task, X, y, train, test, seed=0)
             assert np.isfinite(row[primary]) and row["fit_seconds"] > 0, name
+
+
+def test_classification_defaults_study_has_fifteen_aligned_data_sets():
+    from benchmarks import defaults
+
+    sets = defaults.STUDIES["classification"].data_sets()
+    assert len(sets) == 15
+    for name, (preprocessor, X, y) in sets.items():
+        assert len(X) == len(y) >= 150 and y.nunique() >= 2, name
+        assert np.isfinite(preprocessor().fit_transform(X)).all(), name
+
+
+def test_defaults_study_run_writes_every_fold_of_every_candidate(tmp_path, monkeypatch):
+    from dataclasses import replace
+
+    from benchmarks import defaults
+
+    study = defaults.STUDIES["classification"]
+    iris = defaults.datasets.load_iris(return_X_y=True, as_frame=True)
+    small = replace(study, data_sets=lambda: {"iris": (defaults.StandardScaler, *iris)},
+                    candidates={name: lambda seed, make=make: make(seed).set_params(max_iter=3)
+                                for name, make in study.candidates.items()
+                                if name in ("sklearn", "skmlp")})
+    monkeypatch.setitem(defaults.STUDIES, "classification", small)
+    defaults.main(["--n-jobs", "1", "--out", str(tmp_path)])
+    (folder,) = tmp_path.iterdir()
+    folds = pd.read_csv(folder / "folds.csv")
+    assert sorted(zip(folds["candidate"], folds["fold"], strict=True)) == sorted(
+        (candidate, fold) for candidate in ("sklearn", "skmlp") for fold in range(5))
+    assert folds["f1_macro"].between(0, 1).all()
+    assert "Difference from scikit-learn's MLPClassifier()" in (folder / "summary.md").read_text()
