@@ -20,7 +20,7 @@ _FLOAT32_BATCHES = {
     "check_methods_subset_invariance": (
         "float32 matrix products of one row (gemv) and of many rows (gemm) sum "
         "in different orders, which also depend on the CPU's kernels; outputs differ "
-        "by ~1e-7, above the check's float64 tolerance (test_base tests the same "
+        "by ~1e-7, above the check's float64 tolerance (test_modules tests the same "
         "invariance to float32 precision)"),
 }
 _WINDOWS = (
