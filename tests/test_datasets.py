@@ -1,5 +1,6 @@
 """The bundled data sets: the loaders' forms, their targets and their provenance."""
 
+import hashlib
 from importlib import resources
 
 import numpy as np
@@ -77,3 +78,11 @@ def test_every_data_file_has_its_provenance_beside_it():
     missing = [stem for stem in stems
                if stem.removeprefix("nab_") not in readme and stem not in readme]
     assert not missing, missing
+
+
+@pytest.mark.parametrize("bunch", [load() for load in TABLES] + [load_nab(NAB_SERIES[0])],
+                         ids=lambda bunch: bunch.filename)
+def test_descr_is_the_provenance_of_the_file_loaded_with_its_license_and_checksum(bunch):
+    data = (resources.files("skmlp.datasets") / "data" / bunch.filename).read_bytes()
+    assert f"`{bunch.filename}`" in bunch.DESCR and "**License" in bunch.DESCR
+    assert hashlib.sha256(data).hexdigest() in bunch.DESCR

@@ -3,7 +3,8 @@
 Every loader reads a file shipped inside the package (nothing is
 downloaded) and returns a :class:`sklearn.utils.Bunch`, or ``(X, y)`` with
 ``return_X_y=True``. Provenance, licenses and checksums are in
-``skmlp/datasets/data/README.md``.
+``skmlp/datasets/data/README.md``; a Bunch's ``DESCR`` is its file's section
+there.
 """
 
 import json
@@ -27,7 +28,14 @@ def _read_csv(name, **kwargs):
                            **kwargs)
 
 
-def _bunch(X, y, frame, name, description, return_X_y, as_frame):
+def _description(name):
+    """The data folder README's section on file ``name``: what it is, source, license."""
+    sections = (_DATA / "README.md").read_text().split("\n## ")[1:]
+    section = next(section for section in sections if f"`{name}`" in section)
+    return "## " + section.strip().removesuffix("---").rstrip()
+
+
+def _bunch(X, y, frame, name, return_X_y, as_frame):
     """``(X, y)`` or a Bunch, of pandas objects or (``as_frame=False``) numpy arrays."""
     feature_names, target = list(X.columns), y.name
     if not as_frame:
@@ -35,12 +43,12 @@ def _bunch(X, y, frame, name, description, return_X_y, as_frame):
     if return_X_y:
         return X, y
     return Bunch(data=X, target=y, frame=frame, feature_names=feature_names,
-                 target_names=[target], DESCR=description, filename=name)
+                 target_names=[target], DESCR=_description(name), filename=name)
 
 
-def _tabular(frame, target, name, description, return_X_y, as_frame):
-    return _bunch(frame.drop(columns=[target]), frame[target], frame, name, description,
-                  return_X_y, as_frame)
+def _tabular(frame, target, name, return_X_y, as_frame):
+    return _bunch(frame.drop(columns=[target]), frame[target], frame, name, return_X_y,
+                  as_frame)
 
 
 def load_yeast(*, return_X_y=False, as_frame=True):
@@ -67,8 +75,7 @@ def load_yeast(*, return_X_y=False, as_frame=True):
     ((1484, 8), 10)
     """
     frame = _read_csv("yeast.csv")
-    return _tabular(frame, "localization_site", "yeast.csv",
-                    "UCI Yeast (Horton & Nakai, 1996), CC BY 4.0.", return_X_y, as_frame)
+    return _tabular(frame, "localization_site", "yeast.csv", return_X_y, as_frame)
 
 
 def load_steel_plates_faults(*, return_X_y=False, as_frame=True):
@@ -95,8 +102,7 @@ def load_steel_plates_faults(*, return_X_y=False, as_frame=True):
     ((1941, 27), 7)
     """
     frame = _read_csv("steel_plates_faults.csv")
-    return _tabular(frame, "fault", "steel_plates_faults.csv",
-                    "UCI Steel Plates Faults (Semeion), CC BY 4.0.", return_X_y, as_frame)
+    return _tabular(frame, "fault", "steel_plates_faults.csv", return_X_y, as_frame)
 
 
 def load_predictive_maintenance(*, target="Failure Type", return_X_y=False, as_frame=True):
@@ -135,9 +141,7 @@ def load_predictive_maintenance(*, target="Failure Type", return_X_y=False, as_f
         raise ValueError(f"target must be one of {targets}, got {target!r}.")
     other = targets[1 - targets.index(target)]
     frame = _read_csv("predictive_maintenance.csv").drop(columns=["UDI", "Product ID", other])
-    return _tabular(frame, target, "predictive_maintenance.csv",
-                    "AI4I 2020 Predictive Maintenance (Matzka, 2020), CC BY 4.0.",
-                    return_X_y, as_frame)
+    return _tabular(frame, target, "predictive_maintenance.csv", return_X_y, as_frame)
 
 
 def load_nyse_prices(*, return_X_y=False, as_frame=True):
@@ -169,8 +173,7 @@ def load_nyse_prices(*, return_X_y=False, as_frame=True):
     """
     frame = _read_csv("nyse_prices.csv.gz", parse_dates=["date"])
     return _bunch(frame[["open", "low", "high", "volume"]], frame["close"], frame,
-                  "nyse_prices.csv.gz", "Kaggle dgawlik/nyse daily prices, CC0.", return_X_y,
-                  as_frame)
+                  "nyse_prices.csv.gz", return_X_y, as_frame)
 
 
 AG_NEWS_TOPICS = ("World", "Sports", "Business", "Sci/Tech")
@@ -211,9 +214,7 @@ def load_ag_news(*, return_X_y=False, as_frame=True):
     frame.insert(0, "topic", frame.pop("class_index").map(
         dict(enumerate(AG_NEWS_TOPICS, start=1))))
     return _bunch(frame[["title", "description"]], frame["topic"], frame,
-                  "ag_news_test.csv.gz",
-                  "AG News test split (Zhang, Zhao & LeCun, 2015); research and "
-                  "non-commercial use.", return_X_y, as_frame)
+                  "ag_news_test.csv.gz", return_X_y, as_frame)
 
 
 def load_nab(name):
@@ -246,7 +247,7 @@ def load_nab(name):
         data=data,
         windows=[(pd.Timestamp(a), pd.Timestamp(b)) for a, b in labels["combined_windows"]],
         labels=[pd.Timestamp(t) for t in labels["combined_labels"]],
-        DESCR=f"NAB {labels['nab_file']} (Numenta, MIT).",
+        DESCR=_description(f"nab_{name}.csv"),
         filename=f"nab_{name}.csv",
     )
 
