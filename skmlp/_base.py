@@ -484,19 +484,19 @@ class BaseMLP(BaseEstimator, metaclass=ABCMeta):
                 _inverse_scaling, rows_per_epoch=n_rows, power_t=self.power_t))
         if self.learning_rate == "step":
             return EpochLRScheduler(lr_scheduler.StepLR, step_size=self.lr_step_size,
-                               gamma=self.lr_decay)
+                                    gamma=self.lr_decay)
         if self.learning_rate == "exponential":
             # the same decay as "step" per lr_step_size epochs, spread smoothly
             return EpochLRScheduler(lr_scheduler.ExponentialLR,
-                               gamma=self.lr_decay ** (1 / self.lr_step_size))
+                                    gamma=self.lr_decay ** (1 / self.lr_step_size))
         if self.learning_rate == "cosine":
             # restarts after max_iter epochs, so that a warm-started fit anneals
             # again from learning_rate_init instead of climbing back up the curve
             return EpochLRScheduler(lr_scheduler.CosineAnnealingWarmRestarts, T_0=self.max_iter)
         if self.learning_rate == "plateau":
             return EpochLRScheduler(lr_scheduler.ReduceLROnPlateau, monitor=monitor,
-                               factor=self.lr_decay, patience=self.lr_patience,
-                               threshold=self.tol, threshold_mode=self._tol_mode)
+                                    factor=self.lr_decay, patience=self.lr_patience,
+                                    threshold=self.tol, threshold_mode=self._tol_mode)
         return None
 
     def _validation_score(self):
