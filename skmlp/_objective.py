@@ -108,9 +108,8 @@ class Objective:
     def __call__(self, trial):
         first_heartbeat(trial)
         trial.set_user_attr("worker", f"{socket.gethostname()}:{os.getpid()}")
-        ahead = [t for t in trial.study.get_trials(deepcopy=False,
-                                                    states=FINISHED + (
-                                                        optuna.trial.TrialState.RUNNING,))
+        running = (optuna.trial.TrialState.RUNNING,)
+        ahead = [t for t in trial.study.get_trials(deepcopy=False, states=FINISHED + running)
                  if t.number < trial.number]
         if len(ahead) >= self.n_trials:
             # Optuna cannot delete a trial: it stays, failed, and tagged so
@@ -268,7 +267,7 @@ def optuna_logging(verbose):
 
 
 def worker(storage, study_name, sampler, pruner, objective, n_trials, timeout,
-            heartbeat_interval, grace_period, verbose):
+           heartbeat_interval, grace_period, verbose):
     """One worker process: open the shared study and work on it."""
     with optuna_logging(verbose):
         storage = open_storage(storage, heartbeat_interval, grace_period)

@@ -365,9 +365,9 @@ class OptunaSearchCV(MetaEstimatorMixin, BaseEstimator):
         scorers = check_scoring(self.estimator, self.scoring)
         refit_metric = self._refit_metric(scorers)
         objective = Objective(self.estimator, self.param_distributions, X, y, splits,
-                               scorers, refit_metric, routed.estimator.fit,
-                               routed.scorer.score, self.error_score, n_trials,
-                               self.enable_pruning, self.return_train_score)
+                              scorers, refit_metric, routed.estimator.fit,
+                              routed.scorer.score, self.error_score, n_trials,
+                              self.enable_pruning, self.return_train_score)
         grace = 2 * self.heartbeat_interval
         n_jobs = effective_n_jobs(self.n_jobs)
         with tempfile.TemporaryDirectory() as tmp, optuna_logging(self.verbose):
@@ -402,8 +402,8 @@ class OptunaSearchCV(MetaEstimatorMixin, BaseEstimator):
                 worker_storage = storage if isinstance(storage, str) else opened
                 Parallel(n_jobs=n_jobs, backend="loky")(
                     delayed(worker)(worker_storage, study_name, self._sampler(i),
-                                     self._pruner(), objective, n_trials, self.timeout,
-                                     self.heartbeat_interval, grace, self.verbose)
+                                    self._pruner(), objective, n_trials, self.timeout,
+                                    self.heartbeat_interval, grace, self.verbose)
                     for i in range(n_jobs))
             if self.storage is None and n_jobs > 1:
                 # keep the study readable once the temporary journal is gone
@@ -493,7 +493,7 @@ class OptunaSearchCV(MetaEstimatorMixin, BaseEstimator):
             best = max(complete, key=lambda trial: trial.value)
             self.best_index_ = int(np.flatnonzero(results["trial_number"] == best.number)[0])
             self.best_score_ = float(np.mean(refit_scores(best.user_attrs["split_scores"],
-                                                           refit_metric)))
+                                                          refit_metric)))
         self.best_params_ = results["params"][self.best_index_]
         self.scorer_ = check_scoring(self.estimator, self.scoring)
         self.multimetric_ = metrics != ["score"]

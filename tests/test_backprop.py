@@ -73,7 +73,7 @@ def test_loss_and_gradients_match_autograd(kind, activation, dropout, weighted, 
 @pytest.mark.parametrize("activation", ["relu", "gelu"])
 @pytest.mark.parametrize("kind", ["cross_entropy", "squared_error"])
 def test_batch_norm_gradients_and_running_statistics_match_autograd(kind, activation,
-                                                                   momentum):
+                                                                    momentum):
     generator = torch.Generator().manual_seed(0)
     torch.manual_seed(0)
     reference = MLP(6, 3, (16, 8), activation, (0.2, 0.2), True).train()

@@ -378,7 +378,7 @@ def test_warm_started_fit_takes_the_current_training_parameters_and_the_fitted_w
     (MLPAutoencoder, {"latent_dim": 2}, "latent_dim 3 -> 2"),  # "auto": 3 of 6 features
 ])
 def test_warm_started_fit_of_another_architecture_is_refused(Estimator, change, message,
-                                                            data):
+                                                             data):
     X, y = data
     estimator = Estimator(hidden_layer_sizes=(16,), warm_start=True, max_iter=2,
                           random_state=0).fit(X, y)
@@ -580,7 +580,7 @@ def test_a_first_fit_that_fails_leaves_the_estimator_unfitted(Estimator, data):
 @pytest.mark.parametrize("Estimator", ESTIMATORS)
 @pytest.mark.parametrize("method", ["fit", "partial_fit"])
 def test_a_warm_started_fit_that_diverges_keeps_the_weights_before_it(Estimator, method,
-                                                                    data):
+                                                                      data):
     X, y = data
     estimator = Estimator(solver="sgd", learning_rate_init=0.01, max_iter=5,
                           warm_start=True, random_state=0).fit(X, y)
@@ -632,7 +632,7 @@ def test_weights_of_an_unfitted_model_raise_not_fitted(name):
     ids=["plain", "batch_norm_gelu_l1"])
 @pytest.mark.parametrize("density", [0.02, 0.2], ids=["sparse_batches", "dense_batches"])
 def test_sparse_features_train_and_predict_as_their_dense_copy(Estimator, fmt, network,
-                                                              density):
+                                                               density):
     X = sparse.random(120, 100, density=density, format=fmt, random_state=0)
     y = (X @ np.linspace(-1, 1, 100) > 0).astype(int)
     params = dict(hidden_layer_sizes=(8,), max_iter=4, early_stopping=True,

@@ -58,7 +58,7 @@ def test_adaptive_divides_the_rate_by_5_where_it_would_stop_until_it_is_tiny(dat
 
 @pytest.mark.parametrize("learning_rate", ["invscaling", "adaptive"])
 def test_scikit_learns_sgd_schedules_leave_other_solvers_at_a_constant_rate(learning_rate,
-                                                                           data):
+                                                                            data):
     X, y = data
     clf = MLPClassifier(**{**SKLEARN_NETWORK, "learning_rate": learning_rate},
                         learning_rate_init=0.01, tol=10.0, n_iter_no_change=2, max_iter=10,

@@ -46,7 +46,7 @@ def test_summary_table_has_per_class_specificity_and_averages():
     assert table.loc["x", "specificity"] == pytest.approx(0.75)
     assert table.loc["y", "recall"] == 1.0 and table.loc["y", "precision"] == pytest.approx(2 / 3)
     assert table.loc["macro avg", "f1"] == pytest.approx(f1_score(y_true, y_pred,
-                                                                   average="macro"))
+                                                                  average="macro"))
     assert table.loc["macro avg", "support"] == 6
 
 
