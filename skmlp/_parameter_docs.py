@@ -172,6 +172,7 @@ def training_parameters(hidden_layer_sizes, dropout, learning_rate, tol_mode="ab
                                            learning_rate=f'"{learning_rate}"',
                                            tol=_TOL_DOCS[tol_mode])
 
+
 DEVICE_PARAMETERS = """\
 device : str or torch.device, default="cpu"
         Where to train and predict: ``"cpu"``, ``"cuda"`` (or

@@ -154,7 +154,6 @@ def count_parameters(module):
     return sum(p.numel() for p in module.parameters() if p.requires_grad)
 
 
-
 class Autoencoder(nn.Module):
     """An MLP encoder to a linear bottleneck and an MLP decoder back.
 

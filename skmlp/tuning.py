@@ -101,6 +101,7 @@ def _best_estimator_has(attr):
 
 def _delegated(name, doc):
     """Method ``name(X)`` of the refit best estimator, there only if the estimator has it."""
+
     def method(self, X):
         return getattr(self._refit_estimator(name), name)(X)
     method.__name__ = method.__qualname__ = name
@@ -592,4 +593,3 @@ class OptunaSearchCV(MetaEstimatorMixin, BaseEstimator):
             setattr(tags, kind, copy.deepcopy(getattr(searched, kind)))
         tags.input_tags.sparse = searched.input_tags.sparse
         return tags
-

@@ -648,5 +648,3 @@ def test_sparse_features_train_and_predict_as_their_dense_copy(Estimator, fmt, n
 def test_the_autoencoder_says_it_needs_dense_features():
     with pytest.raises(TypeError, match="dense data is required"):
         MLPAutoencoder(max_iter=1).fit(sparse.random(20, 4, density=0.5, format="csr"))
-
-

@@ -72,7 +72,6 @@ def test_multilabel_indicator_targets():
     assert clf.score(X, Y) > 0.3  # subset accuracy; chance is ~1/16
 
 
-
 def test_multilabel_early_stopping_holds_out_rows_without_stratifying():
     X, Y = make_multilabel_classification(n_samples=200, n_features=6, n_classes=4,
                                           random_state=0)
@@ -81,6 +80,7 @@ def test_multilabel_early_stopping_holds_out_rows_without_stratifying():
                                    random_state=clf._seed)
     assert clf.validation_loss_curve_[-1] == clf.best_validation_loss_  # last weights kept
     assert clf.validation_scores_[-1] == pytest.approx(clf.score(X[held_out], Y[held_out]))
+
 
 def test_several_multiclass_targets_point_to_multioutput_classifier():
     X = np.arange(40.0).reshape(20, 2)

@@ -60,7 +60,6 @@ def test_scores_include_probability_metrics(fitted):
     assert regression_scores([1.0, 2.0], [1.0, 4.0])["rmse"] == pytest.approx(np.sqrt(2))
 
 
-
 def test_binary_roc_auc_scores_the_positive_class():
     y = np.array([0, 0, 1, 1, 0, 1])
     proba_pos = np.array([0.1, 0.6, 0.7, 0.4, 0.2, 0.9])
@@ -77,6 +76,7 @@ def test_roc_auc_averages_the_classes_of_the_fold_and_needs_two():
     assert scores["roc_auc"] == pytest.approx(expected)
     only_a = classification_scores(y[[0, 2]], ["a", "a"], proba[[0, 2]], labels=labels)
     assert np.isnan(only_a["roc_auc"])
+
 
 def test_plots_draw_what_they_say(fitted):
     clf, X, y = fitted
