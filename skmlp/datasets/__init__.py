@@ -30,7 +30,7 @@ def _read_csv(name, **kwargs):
 
 def _description(name):
     """The data folder README's section on file ``name``: what it is, source, license."""
-    sections = (_DATA / "README.md").read_text().split("\n## ")[1:]
+    sections = (_DATA / "README.md").read_text(encoding="utf-8").split("\n## ")[1:]
     section = next(section for section in sections if f"`{name}`" in section)
     return "## " + section.strip().removesuffix("---").rstrip()
 
@@ -242,7 +242,7 @@ def load_nab(name):
     if name not in NAB_SERIES:
         raise ValueError(f"Unknown NAB series {name!r}; choose one of {list(NAB_SERIES)}.")
     data = _read_csv(f"nab_{name}.csv", parse_dates=["timestamp"], index_col="timestamp")
-    labels = json.loads((_DATA / f"nab_{name}_labels.json").read_text())
+    labels = json.loads((_DATA / f"nab_{name}_labels.json").read_text(encoding="utf-8"))
     return Bunch(
         data=data,
         windows=[(pd.Timestamp(a), pd.Timestamp(b)) for a, b in labels["combined_windows"]],
