@@ -312,7 +312,7 @@ def test_regression_splits_repeat_with_new_shuffles():
     assert not np.array_equal(splits[0][1], splits[3][1])
 
 
-def test_scenarios_score_every_configuration_on_the_same_folds(tmp_path, monkeypatch):
+def test_a_scenario_run_writes_a_table_a_plot_and_a_section_per_task(tmp_path, monkeypatch):
     from benchmarks import scenarios
 
     # two of the optimiser study's configurations, at 2 epochs
