@@ -1,6 +1,7 @@
 """Test-session settings shared by every test module."""
 
 import pytest
+import search_worker
 import torch
 from sklearn.datasets import make_classification
 from sklearn.preprocessing import StandardScaler
@@ -18,3 +19,9 @@ def data():
     X, y = make_classification(n_samples=240, n_features=6, n_informative=4,
                                n_classes=2, random_state=0)
     return StandardScaler().fit_transform(X), y
+
+
+@pytest.fixture(scope="module")
+def Xy():
+    """The searches' data: the worker script's, so that its studies and these agree."""
+    return search_worker.data()
