@@ -1,6 +1,5 @@
 """Training behaviour composed from callbacks: schedules, early stopping, checkpoints, progress."""
 
-
 import numpy as np
 import pytest
 import torch

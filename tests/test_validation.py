@@ -1,6 +1,5 @@
 """Input checks: what each estimator accepts, and the errors that name what it refuses."""
 
-
 import numpy as np
 import pandas as pd
 import pytest
