@@ -4,7 +4,12 @@ from numbers import Integral, Real
 
 import numpy as np
 import torch
-from sklearn.base import OutlierMixin, TransformerMixin, _fit_context
+from sklearn.base import (
+    ClassNamePrefixFeaturesOutMixin,
+    OutlierMixin,
+    TransformerMixin,
+    _fit_context,
+)
 from sklearn.utils._param_validation import Interval, StrOptions
 from sklearn.utils.metaestimators import available_if
 from sklearn.utils.validation import check_array, check_is_fitted
@@ -26,7 +31,7 @@ from .modules import Autoencoder
 _AUTO_LATENT_DIM = 8
 
 
-class MLPAutoencoder(OutlierMixin, TransformerMixin, BaseMLP):
+class MLPAutoencoder(ClassNamePrefixFeaturesOutMixin, OutlierMixin, TransformerMixin, BaseMLP):
     __doc__ = f"""Autoencoder for anomaly detection and encoding, trained with PyTorch.
 
     Train it on normal data; samples it cannot reconstruct are flagged. It
@@ -344,19 +349,10 @@ class MLPAutoencoder(OutlierMixin, TransformerMixin, BaseMLP):
                              f"{self.latent_dim_}, got {codes.shape[1]} columns.")
         return self.net_.apply(self.net_.module_.decoder, codes).double().numpy()
 
-    def get_feature_names_out(self, input_features=None):
-        """Names of the latent features: ``latent0``, ``latent1``, ...
-
-        Parameters
-        ----------
-        input_features : Ignored
-
-        Returns
-        -------
-        names : ndarray of str objects
-        """
-        check_is_fitted(self, "net_")
-        return np.asarray([f"latent{i}" for i in range(self.latent_dim_)], dtype=object)
+    @property
+    def _n_features_out(self):
+        """Width of ``transform``'s output, for ``get_feature_names_out``."""
+        return self.latent_dim_
 
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()

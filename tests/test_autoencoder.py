@@ -106,7 +106,7 @@ def test_transformer_api(detector, normal_data):
     reconstruction = detector.inverse_transform(codes)
     np.testing.assert_allclose(reconstruction, detector.net_.forward(normal_data).numpy(),
                                rtol=1e-5, atol=1e-5)
-    assert list(detector.get_feature_names_out()) == ["latent0", "latent1"]
+    assert list(detector.get_feature_names_out()) == ["mlpautoencoder0", "mlpautoencoder1"]
     with pytest.raises(ValueError, match="latent codes of width 2"):
         detector.inverse_transform(np.zeros((3, 5)))
 
@@ -118,7 +118,11 @@ def test_set_output_pandas_in_a_pipeline(normal_data):
     pipe.set_output(transform="pandas")
     codes = pipe.fit_transform(frame)
     assert isinstance(codes, pd.DataFrame)
-    assert list(codes.columns) == ["latent0", "latent1", "latent2"]
+    assert list(codes.columns) == ["mlpautoencoder0", "mlpautoencoder1", "mlpautoencoder2"]
+    names = [f"sensor{i}" for i in range(6)]
+    assert len(pipe[-1].get_feature_names_out(names)) == 3
+    with pytest.raises(ValueError, match="input_features is not equal to feature_names_in_"):
+        pipe[-1].get_feature_names_out(names[::-1])
 
 
 def test_latent_dim_not_smaller_than_input_warns(normal_data):
