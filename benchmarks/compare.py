@@ -15,9 +15,11 @@ import csv
 import sys
 import time
 import warnings
+from functools import cache
 from pathlib import Path
 
 import pandas as pd
+from joblib import Parallel, delayed
 from sklearn.exceptions import ConvergenceWarning
 from tqdm.auto import tqdm
 
@@ -54,46 +56,56 @@ def parse_args(argv):
     parser.add_argument("--overwrite", action="store_true",
                         help="replace an existing results folder of the same name")
     parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--n-jobs", type=int, default=1,
+                        help="fits run at once, in processes (-1: one per CPU); the fit "
+                             "times compare best at the default 1")
     return parser.parse_args(argv)
 
 
 def run_comparison(args, folder):
     n_splits, n_repeats = (5, 3) if args.full else (3, 1)
-    tasks = [TASKS[name] for name in (args.datasets or TASKS)]
-    plans = []
-    for task in tasks:
+    fits = []  # (task, X, y, fold, train, test, model name), in the order of the tables
+    for task_name in args.datasets or TASKS:
+        task = TASKS[task_name]
         X, y = task.load()
-        folds = task.splits(X, y, n_splits, n_repeats, args.seed)
         models = [name for name in (args.models or MODELS)
                   if task.kind in MODELS[name][0] and (args.full or MODELS[name][1]
                                                        or args.models)]
-        plans.append((task, X, y, folds, models))
-    total = sum(len(folds) * len(models) for _, _, _, folds, models in plans)
-    _warm_up_torch()
+        for fold, (train, test) in enumerate(task.splits(X, y, n_splits, n_repeats,
+                                                         args.seed)):
+            fits += [(task, X, y, fold, train, test, model) for model in models]
+    # joblib's processes (loky) run one BLAS and torch thread each when they
+    # fill the CPUs; finished fits come back, and are written, as they finish
+    finished = Parallel(n_jobs=args.n_jobs, return_as="generator_unordered")(
+        delayed(_fit_and_score)(order, *fit, args.seed) for order, fit in enumerate(fits))
     rows = []
     with open(folder / "folds.csv", "w", newline="") as handle, \
-            tqdm(total=total, unit="fit", desc="benchmark") as bar:
+            tqdm(total=len(fits), unit="fit", desc="benchmark") as bar:
         writer = None
-        for task, X, y, folds, models in plans:
-            for fold, (train, test) in enumerate(folds):
-                for name in models:
-                    bar.set_postfix_str(f"{task.name} {name} fold {fold}")
-                    row = {"task": task.name, "kind": task.kind, "model": name,
-                           "fold": fold, **evaluate(name, task, X, y, train, test,
-                                                    args.seed + fold)}
-                    if writer is None:
-                        writer = csv.DictWriter(handle, fieldnames=_all_columns(row))
-                        writer.writeheader()
-                    writer.writerow(row)
-                    handle.flush()
-                    rows.append(row)
-                    bar.update()
-    return pd.DataFrame(rows)
+        for order, row in finished:
+            if writer is None:
+                writer = csv.DictWriter(handle, fieldnames=_all_columns(row))
+                writer.writeheader()
+            writer.writerow(row)
+            handle.flush()
+            rows.append((order, row))
+            bar.set_postfix_str(f"{row['task']} {row['model']} fold {row['fold']}")
+            bar.update()
+    return pd.DataFrame([row for _, row in sorted(rows, key=lambda pair: pair[0])])
 
 
+def _fit_and_score(order, task, X, y, fold, train, test, name, seed):
+    """One row of ``folds.csv``: model ``name`` fitted and scored on one fold."""
+    _warm_up_torch()
+    return order, {"task": task.name, "kind": task.kind, "model": name, "fold": fold,
+                   **evaluate(name, task, X, y, train, test, seed + fold)}
+
+
+@cache
 def _warm_up_torch():
     """Pay torch's one-off costs (its first kernels and allocations, about
-    0.05 s) before timing, so that they are not billed to the first fold."""
+    0.05 s) before timing, once per process, so that they are not billed to
+    its first fit."""
     from sklearn.datasets import make_classification
 
     import skmlp

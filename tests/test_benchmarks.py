@@ -24,6 +24,31 @@ def test_small_run_writes_fold_csv_summary_and_plots(tmp_path):
     assert (folder / "yeast.png").stat().st_size > 0
 
 
+def test_parallel_run_gives_the_serial_results_in_the_same_order(tmp_path):
+    # the slower model first: in a parallel run its first fit finishes second
+    models = ["skmlp_balanced", "sklearn_es"]
+    runs = {}
+    for n_jobs in ("1", "2"):
+        compare.main(["--datasets", "yeast", "--models", *models, "--run", n_jobs,
+                      "--out", str(tmp_path), "--n-jobs", n_jobs])
+        runs[n_jobs] = tmp_path / n_jobs
+    folds = {n: pd.read_csv(folder / "folds.csv") for n, folder in runs.items()}
+    assert list(folds["1"]["model"]) == models * 3
+    # fits are seeded: the same scores, whichever process ran them
+    key = ["task", "model", "fold"]
+    timings = ["fit_seconds", "predict_seconds"]
+    pd.testing.assert_frame_equal(
+        *(f.drop(columns=timings).sort_values(key).reset_index(drop=True)
+          for f in folds.values()))
+
+    def model_rows(summary):
+        return [line.split("|")[1].strip() for line in summary.splitlines()
+                if line.startswith(("| skmlp", "| sklearn"))]
+
+    for folder in runs.values():
+        assert model_rows((folder / "summary.md").read_text()) == models
+
+
 @pytest.mark.parametrize("option, name", [("--datasets", "iris"), ("--models", "xgboost"),
                                           ("--scenario", "dropout")])
 def test_unknown_names_list_the_valid_ones(option, name, capsys):
