@@ -378,25 +378,7 @@ class OptunaSearchCV(MetaEstimatorMixin, BaseEstimator):
                     optuna.storages.journal.JournalFileBackend(os.path.join(tmp, "journal")))
             opened = open_storage(storage, self.heartbeat_interval, grace)
             study_name = self.study_name or f"skmlp-{time.time_ns()}"
-            study = optuna.create_study(
-                storage=opened, study_name=study_name, direction="maximize",
-                sampler=self._sampler(), pruner=self._pruner(), load_if_exists=True)
-            if study.directions != [optuna.study.StudyDirection.MAXIMIZE]:
-                # Optuna loads an existing study whatever direction it was created with
-                raise ValueError(
-                    f"The study {study_name!r} in this storage does not maximise one value "
-                    f"(its directions: {[d.name for d in study.directions]}), and "
-                    "OptunaSearchCV maximises its score (greater is better, as scikit-learn's "
-                    "scorers: for a loss use e.g. scoring='neg_log_loss'). Give the search "
-                    "another study_name.")
-            check_study_space(study, self.param_distributions)
-            self.study_ = study
-            if self.start_from_estimator and not self.study_.get_trials(deepcopy=False):
-                start = starting_suggestions(self.estimator, self.param_distributions)
-                if start is not None:
-                    # skip_if_exists: workers on other machines may find the
-                    # shared study empty at the same moment
-                    self.study_.enqueue_trial(start, skip_if_exists=True)
+            self.study_ = self._open_study(opened, study_name)
             if n_jobs == 1:
                 optimize(self.study_, objective, n_trials, self.timeout)
             else:
@@ -423,6 +405,29 @@ class OptunaSearchCV(MetaEstimatorMixin, BaseEstimator):
             if hasattr(self.best_estimator_, "feature_names_in_"):
                 self.feature_names_in_ = self.best_estimator_.feature_names_in_
         return self
+
+    def _open_study(self, storage, study_name):
+        """The study ``study_name`` in ``storage``, new or resumed, checked that
+        this search can continue it; a new one starts from the estimator."""
+        study = optuna.create_study(
+            storage=storage, study_name=study_name, direction="maximize",
+            sampler=self._sampler(), pruner=self._pruner(), load_if_exists=True)
+        if study.directions != [optuna.study.StudyDirection.MAXIMIZE]:
+            # Optuna loads an existing study whatever direction it was created with
+            raise ValueError(
+                f"The study {study_name!r} in this storage does not maximise one value "
+                f"(its directions: {[d.name for d in study.directions]}), and "
+                "OptunaSearchCV maximises its score (greater is better, as scikit-learn's "
+                "scorers: for a loss use e.g. scoring='neg_log_loss'). Give the search "
+                "another study_name.")
+        check_study_space(study, self.param_distributions)
+        if self.start_from_estimator and not study.get_trials(deepcopy=False):
+            start = starting_suggestions(self.estimator, self.param_distributions)
+            if start is not None:
+                # skip_if_exists: workers on other machines may find the
+                # shared study empty at the same moment
+                study.enqueue_trial(start, skip_if_exists=True)
+        return study
 
     def _set_results(self, refit_metric, n_splits):
         trials = [t for t in self.study_.get_trials(deepcopy=False)
