@@ -108,65 +108,16 @@ class Objective:
     def __call__(self, trial):
         first_heartbeat(trial)
         trial.set_user_attr("worker", f"{socket.gethostname()}:{os.getpid()}")
-        running = (optuna.trial.TrialState.RUNNING,)
-        ahead = [t for t in trial.study.get_trials(deepcopy=False, states=FINISHED + running)
-                 if t.number < trial.number]
-        if len(ahead) >= self.n_trials:
-            # Optuna cannot delete a trial: it stays, failed, and tagged so
-            # that cv_results_ leaves it out
-            trial.set_user_attr(SURPLUS, "not run: when it started, the study already held "
-                                         "n_trials finished or running trials")
-            trial.study.stop()
-            raise _SurplusTrial("the study already holds n_trials trials")
+        self._refuse_surplus(trial)
         params = suggest(trial, self.space)
-        # per fold: {metric: score}, or None where the fit raised
         tests, trains, fit_times, score_times = [], [], [], []
         for fold, (train, test) in enumerate(self.splits):
-            # cloned, as GridSearchCV does: an estimator among the choices (a
-            # scaler) would otherwise be fitted by every fold, and stay fitted
-            model = clone(self.estimator).set_params(**clone(params, safe=False))
-            # scikit-learn's own split for CV: y may be None (unsupervised)
-            X_train, y_train = _safe_split(model, self.X, self.y, train)
-            X_test, y_test = _safe_split(model, self.X, self.y, test, train)
-            # metadata for the scorer (routed sample weights), split as the rows are
-            test_params = _check_method_params(self.X, self.score_params, test)
-            if self.prune and fold == 0 and isinstance(_final_step(model), BaseMLP):
-                every = max(1, _final_step(model).max_iter // _MAX_REPORTS)
-                _set_final_callbacks(model, [("optuna_report", _ReportEpochScore(
-                    trial, model, X_test, y_test,
-                    partial(self._refit_scorer, params=test_params), every))])
-            fold_params = _check_method_params(self.X, self.fit_params, train)
-            start = time.perf_counter()
-            try:
-                with warnings.catch_warnings():
-                    warnings.simplefilter("ignore")
-                    model.fit(X_train, y_train, **fold_params)
-            except (optuna.TrialPruned, _RefitNotAMetric):
-                raise
-            except Exception as err:  # noqa: BLE001 - error_score semantics
-                if self.error_score == "raise":
-                    raise
-                # the search warns of failed fits once, at its end (as
-                # GridSearchCV does): a worker process's warnings never reach the user
-                reason = f"{type(err).__name__}: {err}"
-                if "fail_reason" not in trial.user_attrs:
-                    trial.set_user_attr("fail_reason", reason)
-                if math.isnan(self.error_score):  # Optuna takes no NaN score
-                    raise _TrialFailed(f"fold {fold}: {reason}") from err
-                # as GridSearchCV: the fold scores error_score, the others go on
-                fit_times.append(time.perf_counter() - start)
-                score_times.append(0.0)
-                tests.append(None)
-                if self.train_scores:
-                    trains.append(None)
-            else:
-                fit_times.append(time.perf_counter() - start)
-                start = time.perf_counter()
-                tests.append(self._score(model, X_test, y_test, test_params))
-                score_times.append(time.perf_counter() - start)
-                if self.train_scores:
-                    train_params = _check_method_params(self.X, self.score_params, train)
-                    trains.append(self._score(model, X_train, y_train, train_params))
+            model, test_scores, train_scores, fit_time, score_time = self._fit_fold(
+                trial, params, fold, train, test)
+            tests.append(test_scores)
+            trains.append(train_scores)
+            fit_times.append(fit_time)
+            score_times.append(score_time)
             if self.prune and 0 < fold < len(self.splits) - 1:
                 self._report_folds(trial, model,
                                    refit_scores(self._columns(tests), self.refit_metric))
@@ -177,6 +128,70 @@ class Objective:
         trial.set_user_attr("fit_times", fit_times)
         trial.set_user_attr("score_times", score_times)
         return float(np.mean(refit_scores(scores, self.refit_metric)))
+
+    def _refuse_surplus(self, trial):
+        """Stop a trial that starts when the study already holds ``n_trials``
+        finished or running ones (other workers' running trials fill it)."""
+        running = (optuna.trial.TrialState.RUNNING,)
+        ahead = [t for t in trial.study.get_trials(deepcopy=False, states=FINISHED + running)
+                 if t.number < trial.number]
+        if len(ahead) >= self.n_trials:
+            # Optuna cannot delete a trial: it stays, failed, and tagged so
+            # that cv_results_ leaves it out
+            trial.set_user_attr(SURPLUS, "not run: when it started, the study already held "
+                                         "n_trials finished or running trials")
+            trial.study.stop()
+            raise _SurplusTrial("the study already holds n_trials trials")
+
+    def _fit_fold(self, trial, params, fold, train, test):
+        """Fit ``params`` on one fold and score it.
+
+        Returns the fitted model, its test and (with ``train_scores``)
+        training scores as ``{metric: score}`` (None where the fit raised and
+        ``error_score`` is a number), and the fit and score seconds.
+        """
+        # cloned, as GridSearchCV does: an estimator among the choices (a
+        # scaler) would otherwise be fitted by every fold, and stay fitted
+        model = clone(self.estimator).set_params(**clone(params, safe=False))
+        # scikit-learn's own split for CV: y may be None (unsupervised)
+        X_train, y_train = _safe_split(model, self.X, self.y, train)
+        X_test, y_test = _safe_split(model, self.X, self.y, test, train)
+        # metadata for the scorer (routed sample weights), split as the rows are
+        test_params = _check_method_params(self.X, self.score_params, test)
+        if self.prune and fold == 0 and isinstance(_final_step(model), BaseMLP):
+            every = max(1, _final_step(model).max_iter // _MAX_REPORTS)
+            _set_final_callbacks(model, [("optuna_report", _ReportEpochScore(
+                trial, model, X_test, y_test,
+                partial(self._refit_scorer, params=test_params), every))])
+        fold_params = _check_method_params(self.X, self.fit_params, train)
+        start = time.perf_counter()
+        try:
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore")
+                model.fit(X_train, y_train, **fold_params)
+        except (optuna.TrialPruned, _RefitNotAMetric):
+            raise
+        except Exception as err:  # noqa: BLE001 - error_score semantics
+            if self.error_score == "raise":
+                raise
+            # the search warns of failed fits once, at its end (as
+            # GridSearchCV does): a worker process's warnings never reach the user
+            reason = f"{type(err).__name__}: {err}"
+            if "fail_reason" not in trial.user_attrs:
+                trial.set_user_attr("fail_reason", reason)
+            if math.isnan(self.error_score):  # Optuna takes no NaN score
+                raise _TrialFailed(f"fold {fold}: {reason}") from err
+            # as GridSearchCV: the fold scores error_score, the others go on
+            return model, None, None, time.perf_counter() - start, 0.0
+        fit_time = time.perf_counter() - start
+        start = time.perf_counter()
+        test_scores = self._score(model, X_test, y_test, test_params)
+        score_time = time.perf_counter() - start
+        train_scores = None
+        if self.train_scores:
+            train_params = _check_method_params(self.X, self.score_params, train)
+            train_scores = self._score(model, X_train, y_train, train_params)
+        return model, test_scores, train_scores, fit_time, score_time
 
     def _columns(self, folds):
         """``{metric: [score of each fold]}``; a fold whose fit raised scores ``error_score``."""
