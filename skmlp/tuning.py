@@ -39,6 +39,7 @@ from numbers import Integral, Real
 import numpy as np
 import optuna
 from joblib import Parallel, delayed, effective_n_jobs
+from scipy.stats import rankdata
 from sklearn.base import BaseEstimator, MetaEstimatorMixin, clone, is_classifier
 from sklearn.exceptions import FitFailedWarning
 from sklearn.metrics import check_scoring
@@ -448,6 +449,23 @@ class OptunaSearchCV(MetaEstimatorMixin, BaseEstimator):
                 FitFailedWarning)
         self.n_trials_ = sum(t.state in FINISHED for t in trials)
         metrics = sorted({m for t in complete for m in t.user_attrs["split_scores"]})
+        results = self._cv_results(trials, metrics, n_splits)
+        self.cv_results_ = results
+        # from the same snapshot as the table: in a shared study another worker's
+        # trial may finish (and become the study's best) after it was taken
+        if callable(self.refit):
+            self.best_index_ = _refit_index(self.refit(results), len(trials))
+        else:
+            best = max(complete, key=lambda trial: trial.value)
+            self.best_index_ = int(np.flatnonzero(results["trial_number"] == best.number)[0])
+            self.best_score_ = float(np.mean(refit_scores(best.user_attrs["split_scores"],
+                                                          refit_metric)))
+        self.best_params_ = results["params"][self.best_index_]
+        self.scorer_ = check_scoring(self.estimator, self.scoring)
+        self.multimetric_ = metrics != ["score"]
+
+    def _cv_results(self, trials, metrics, n_splits):
+        """``cv_results_`` in ``GridSearchCV``'s format, one row per trial."""
         results = {"trial_number": np.array([t.number for t in trials]),
                    "state": np.array([t.state.name for t in trials]),
                    "params": [estimator_params(t, self.param_distributions)
@@ -485,24 +503,13 @@ class OptunaSearchCV(MetaEstimatorMixin, BaseEstimator):
                     results[f"split{k}_{kind}_{metric}"] = splits[:, k]
                 results[f"mean_{kind}_{metric}"] = splits.mean(axis=1)
                 results[f"std_{kind}_{metric}"] = splits.std(axis=1)
+            # ranked as GridSearchCV ranks: equal scores share the better
+            # rank, and NaN (failed or pruned trials) ranks below every score
             mean = results[f"mean_test_{metric}"]
-            order = np.argsort(-np.nan_to_num(mean, nan=-np.inf), kind="stable")
-            rank = np.empty(len(mean), dtype=np.int32)
-            rank[order] = np.arange(1, len(mean) + 1)
-            results[f"rank_test_{metric}"] = rank
-        self.cv_results_ = results
-        # from the same snapshot as the table: in a shared study another worker's
-        # trial may finish (and become the study's best) after it was taken
-        if callable(self.refit):
-            self.best_index_ = _refit_index(self.refit(results), len(trials))
-        else:
-            best = max(complete, key=lambda trial: trial.value)
-            self.best_index_ = int(np.flatnonzero(results["trial_number"] == best.number)[0])
-            self.best_score_ = float(np.mean(refit_scores(best.user_attrs["split_scores"],
-                                                          refit_metric)))
-        self.best_params_ = results["params"][self.best_index_]
-        self.scorer_ = check_scoring(self.estimator, self.scoring)
-        self.multimetric_ = metrics != ["score"]
+            below = np.nanmin(mean) - 1 if not np.isnan(mean).all() else 0.0
+            results[f"rank_test_{metric}"] = rankdata(
+                -np.nan_to_num(mean, nan=below), method="min").astype(np.int32)
+        return results
 
     # -- delegation to the refit estimator ---------------------------------------------
 

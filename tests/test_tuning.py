@@ -127,6 +127,30 @@ def test_train_scores_are_grid_searchs_on_the_same_folds(Xy, scoring):
     assert not [key for key in without.cv_results_ if "_train_" in key]
 
 
+@pytest.mark.filterwarnings("ignore:One or more of the test scores are non-finite")
+def test_ranks_are_grid_search_cvs_equal_scores_share_a_rank(Xy):
+    X, y = Xy
+    estimator = MLPClassifier(max_iter=3, random_state=0)
+    # a value that fails to fit (error_score=NaN; a failed trial does not count
+    # toward n_trials), then the same parameters twice
+    alphas = [-1.0, 1e-3, 1e-3]
+    grid = GridSearchCV(estimator, {"alpha": alphas}, cv=2)
+    with pytest.warns(FitFailedWarning):
+        grid.fit(X, y)
+    storage = optuna.storages.InMemoryStorage()
+    study = optuna.create_study(storage=storage, study_name="ties", direction="maximize")
+    for alpha in alphas:
+        study.enqueue_trial({"alpha": alpha})
+    found = OptunaSearchCV(estimator, {"alpha": CategoricalDistribution([1e-3, -1.0])},
+                           n_trials=2, cv=2, storage=storage, study_name="ties")
+    with pytest.warns(FitFailedWarning):
+        found.fit(X, y)
+    assert list(found.cv_results_["params"]) == list(grid.cv_results_["params"])
+    np.testing.assert_array_equal(found.cv_results_["rank_test_score"],
+                                  grid.cv_results_["rank_test_score"])
+    np.testing.assert_array_equal(found.cv_results_["rank_test_score"], [3, 1, 1])
+
+
 def test_results_come_from_one_snapshot_of_a_shared_study(Xy, monkeypatch):
     # a worker of a shared study collects its results while another worker's
     # trial may still finish, and become the study's best, in the meantime
