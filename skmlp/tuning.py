@@ -44,6 +44,7 @@ from sklearn.base import BaseEstimator, MetaEstimatorMixin, clone, is_classifier
 from sklearn.exceptions import FitFailedWarning
 from sklearn.metrics import check_scoring
 from sklearn.model_selection import check_cv
+from sklearn.model_selection._search import _yield_masked_array_for_each_param
 from sklearn.utils import Bunch, get_tags
 from sklearn.utils._param_validation import Interval, StrOptions
 from sklearn.utils.metadata_routing import (
@@ -470,14 +471,9 @@ class OptunaSearchCV(MetaEstimatorMixin, BaseEstimator):
                    "state": np.array([t.state.name for t in trials]),
                    "params": [estimator_params(t, self.param_distributions)
                               for t in trials]}
-        for name in sorted({n for p in results["params"] for n in p}):
-            # filled one by one, as GridSearchCV does: np.array would turn
-            # equal-length tuples (hidden_layer_sizes) into a 2-D array
-            column = np.ma.MaskedArray(np.empty(len(trials), dtype=object), mask=True)
-            for i, params in enumerate(results["params"]):
-                if name in params:
-                    column[i] = params[name]
-            results[f"param_{name}"] = column
+        # GridSearchCV's param_<name> columns: masked where a trial has no
+        # such parameter (conditional spaces), typed as the values allow
+        results.update(_yield_masked_array_for_each_param(results["params"]))
         for kind in ("fit", "score"):
             times = [t.user_attrs.get(f"{kind}_times", [np.nan]) for t in trials]
             results[f"mean_{kind}_time"] = np.array([np.mean(v) for v in times])

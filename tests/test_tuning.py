@@ -128,7 +128,7 @@ def test_train_scores_are_grid_searchs_on_the_same_folds(Xy, scoring):
 
 
 @pytest.mark.filterwarnings("ignore:One or more of the test scores are non-finite")
-def test_ranks_are_grid_search_cvs_equal_scores_share_a_rank(Xy):
+def test_ranks_and_parameter_columns_are_grid_search_cvs(Xy):
     X, y = Xy
     estimator = MLPClassifier(max_iter=3, random_state=0)
     # a value that fails to fit (error_score=NaN; a failed trial does not count
@@ -149,6 +149,37 @@ def test_ranks_are_grid_search_cvs_equal_scores_share_a_rank(Xy):
     np.testing.assert_array_equal(found.cv_results_["rank_test_score"],
                                   grid.cv_results_["rank_test_score"])
     np.testing.assert_array_equal(found.cv_results_["rank_test_score"], [3, 1, 1])
+    # numbers typed as numbers, as GridSearchCV types them
+    assert found.cv_results_["param_alpha"].dtype == grid.cv_results_["param_alpha"].dtype
+    assert found.cv_results_["param_alpha"].dtype == np.float64
+
+
+def _depth_then_dropout(trial):
+    depth = trial.suggest_int("depth", 1, 2)
+    params = {"hidden_layer_sizes": (4,) * depth}
+    if depth == 2:
+        params["dropout"] = trial.suggest_float("dropout", 0.0, 0.5)
+    return params
+
+
+def test_a_parameter_of_a_conditional_space_is_masked_where_a_trial_lacks_it(Xy):
+    estimator = MLPClassifier(max_iter=3, random_state=0)
+    grid = GridSearchCV(estimator, [{"hidden_layer_sizes": [(4,)]},
+                                    {"hidden_layer_sizes": [(4, 4)], "dropout": [0.1]}],
+                        cv=2).fit(*Xy)
+    storage = optuna.storages.InMemoryStorage()
+    study = optuna.create_study(storage=storage, study_name="depth", direction="maximize")
+    study.enqueue_trial({"depth": 1})
+    study.enqueue_trial({"depth": 2, "dropout": 0.1})
+    found = OptunaSearchCV(estimator, _depth_then_dropout, n_trials=2, cv=2,
+                           storage=storage, study_name="depth").fit(*Xy)
+    assert list(found.cv_results_["params"]) == list(grid.cv_results_["params"])
+    for name in ("param_hidden_layer_sizes", "param_dropout"):
+        ours, theirs = found.cv_results_[name], grid.cv_results_[name]
+        np.testing.assert_array_equal(np.ma.getmaskarray(ours), np.ma.getmaskarray(theirs))
+        assert ours.dtype == theirs.dtype
+    np.testing.assert_array_equal(np.ma.getmaskarray(found.cv_results_["param_dropout"]),
+                                  [True, False])
 
 
 def test_results_come_from_one_snapshot_of_a_shared_study(Xy, monkeypatch):
