@@ -38,6 +38,10 @@ class _SurplusTrial(Exception):
     """The study already holds n_trials finished or running trials."""
 
 
+#: Pruners that compare a trial with the best one fold by fold, on the scores
+#: reported at the same steps (Optuna's Wilcoxon signed-rank test).
+_FOLD_PRUNERS = (optuna.pruners.WilcoxonPruner,)
+
 #: Score reports per fold at most. Scoring a pipeline on the validation fold
 #: (about 6 ms for steel plates faults, mostly the metric) costs more than an
 #: epoch of training on small data: every epoch, it made the first fold 2.5x
@@ -110,17 +114,25 @@ class Objective:
         trial.set_user_attr("worker", f"{socket.gethostname()}:{os.getpid()}")
         self._refuse_surplus(trial)
         params = suggest(trial, self.space)
+        # a pruner that compares trials fold by fold gets each fold's score
+        # at the fold's number, and no epoch reports
+        fold_by_fold = self.prune and isinstance(trial.study.pruner, _FOLD_PRUNERS)
         tests, trains, fit_times, score_times = [], [], [], []
         for fold, (train, test) in enumerate(self.splits):
             model, test_scores, train_scores, fit_time, score_time = self._fit_fold(
-                trial, params, fold, train, test)
+                trial, params, fold, train, test, report_epochs=not fold_by_fold)
             tests.append(test_scores)
             trains.append(train_scores)
             fit_times.append(fit_time)
             score_times.append(score_time)
-            if self.prune and 0 < fold < len(self.splits) - 1:
-                self._report_folds(trial, model,
-                                   refit_scores(self._columns(tests), self.refit_metric))
+            fold_scores = refit_scores(self._columns(tests), self.refit_metric)
+            last = fold == len(self.splits) - 1
+            if fold_by_fold:
+                trial.report(fold_scores[-1], fold)
+                if not last and trial.should_prune():
+                    raise optuna.TrialPruned(f"pruned after {fold + 1} folds")
+            elif self.prune and 0 < fold and not last:
+                self._report_folds(trial, model, fold_scores)
         scores = self._columns(tests)
         trial.set_user_attr("split_scores", scores)
         if self.train_scores:
@@ -143,8 +155,9 @@ class Objective:
             trial.study.stop()
             raise _SurplusTrial("the study already holds n_trials trials")
 
-    def _fit_fold(self, trial, params, fold, train, test):
-        """Fit ``params`` on one fold and score it.
+    def _fit_fold(self, trial, params, fold, train, test, report_epochs):
+        """Fit ``params`` on one fold and score it (the first fold reporting
+        its validation score as it trains, with ``report_epochs``).
 
         Returns the fitted model, its test and (with ``train_scores``)
         training scores as ``{metric: score}`` (None where the fit raised and
@@ -158,7 +171,8 @@ class Objective:
         X_test, y_test = _safe_split(model, self.X, self.y, test, train)
         # metadata for the scorer (routed sample weights), split as the rows are
         test_params = _check_method_params(self.X, self.score_params, test)
-        if self.prune and fold == 0 and isinstance(_final_step(model), BaseMLP):
+        if (self.prune and report_epochs and fold == 0
+                and isinstance(_final_step(model), BaseMLP)):
             every = max(1, _final_step(model).max_iter // _MAX_REPORTS)
             _set_final_callbacks(model, [("optuna_report", _ReportEpochScore(
                 trial, model, X_test, y_test,

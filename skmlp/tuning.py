@@ -15,6 +15,8 @@ model fold k's test rows at the next step). Here:
   ever sees another's data; the trial's score is the mean over all folds of
   models trained exactly as a plain ``fit`` would train them (the epoch
   callback only reads), so refitting ``best_params_`` reproduces it;
+  Optuna's ``WilcoxonPruner``, which tests a trial against the best one
+  fold by fold, gets each fold's score at the fold's number instead;
 - ``n_jobs`` starts worker processes that share one study through its storage
   (a temporary journal file when no storage is given);
 - ``n_trials`` counts finished trials of the study (complete or pruned), so a
@@ -195,7 +197,10 @@ class OptunaSearchCV(MetaEstimatorMixin, BaseEstimator):
         Report the first fold's validation score every ``max_iter // 20``
         epochs (at least every epoch), and after each later fold but the
         last the mean score of the folds done, so that the pruner can stop
-        bad trials (epoch reports: skmlp final estimators only).
+        bad trials (epoch reports: skmlp final estimators only). With
+        :class:`optuna.pruners.WilcoxonPruner`, which compares a trial with
+        the best one on the same folds, each fold's score is reported at
+        step ``k`` for fold ``k`` instead, and nothing per epoch.
     heartbeat_interval : int, default=10
         Seconds between a running trial's heartbeats in an RDB storage; a
         trial silent for ``2 * heartbeat_interval`` seconds (its worker

@@ -395,6 +395,29 @@ def test_later_folds_report_the_running_mean_at_epochs_trained(Xy):
     assert max(trial.intermediate_values) == 18
 
 
+@pytest.mark.filterwarnings("ignore:WilcoxonPruner is experimental")
+def test_wilcoxon_pruner_compares_trials_fold_by_fold(Xy):
+    X, y = Xy
+    storage = optuna.storages.InMemoryStorage()
+    study = optuna.create_study(storage=storage, study_name="folds", direction="maximize")
+    # a network that learns, then one whose rate is too small to learn
+    for rate in (3e-3, 1e-7):
+        study.enqueue_trial({"learning_rate_init": rate})
+    found = OptunaSearchCV(
+        MLPClassifier(max_iter=30, n_iter_no_change=100, random_state=0),
+        {"learning_rate_init": CategoricalDistribution([1e-7, 3e-3])}, n_trials=2, cv=6,
+        storage=storage, study_name="folds", pruner=optuna.pruners.WilcoxonPruner()).fit(X, y)
+    good, bad = found.study_.trials
+    folds = good.user_attrs["split_scores"]["score"]
+    # each fold's score at its fold number, no epoch reports
+    assert good.state == optuna.trial.TrialState.COMPLETE
+    assert good.intermediate_values == pytest.approx(dict(enumerate(folds)))
+    # worse on every fold: one-sided p = 1/16 < 0.1 after four folds
+    assert bad.state == optuna.trial.TrialState.PRUNED
+    assert sorted(bad.intermediate_values) == [0, 1, 2, 3]
+    assert all(bad.intermediate_values[k] < folds[k] for k in range(4))
+
+
 def test_a_trial_can_be_pruned_at_a_fold_boundary(Xy):
     X, y = Xy
     # ignores the first fold's epoch reports (steps < 6); no score reaches 2
