@@ -120,7 +120,7 @@ class Objective:
         tests, trains, fit_times, score_times = [], [], [], []
         for fold, (train, test) in enumerate(self.splits):
             model, test_scores, train_scores, fit_time, score_time = self._fit_fold(
-                trial, params, fold, train, test, report_epochs=not fold_by_fold)
+                trial, params, fold, train, test, report_epochs=self.prune and not fold_by_fold)
             tests.append(test_scores)
             trains.append(train_scores)
             fit_times.append(fit_time)
@@ -171,8 +171,7 @@ class Objective:
         X_test, y_test = _safe_split(model, self.X, self.y, test, train)
         # metadata for the scorer (routed sample weights), split as the rows are
         test_params = _check_method_params(self.X, self.score_params, test)
-        if (self.prune and report_epochs and fold == 0
-                and isinstance(_final_step(model), BaseMLP)):
+        if report_epochs and fold == 0 and isinstance(_final_step(model), BaseMLP):
             every = max(1, _final_step(model).max_iter // _MAX_REPORTS)
             _set_final_callbacks(model, [("optuna_report", _ReportEpochScore(
                 trial, model, X_test, y_test,
