@@ -25,7 +25,8 @@ def _parameter_lines(cls):
     doc = inspect.getdoc(cls)
     section = doc.split("Parameters\n----------\n", 1)[1]
     section = re.split(r"\n(?:Attributes|Returns|See Also|Examples)\n-+\n", section)[0]
-    return [line for line in section.splitlines() if re.match(r"^[\w, ]+ :", line)]
+    # "name : type" at the section's indentation; descriptions are indented
+    return [line for line in section.splitlines() if re.match(r"^\w[\w, ]* :", line)]
 
 
 def _documented_parameters(cls):
