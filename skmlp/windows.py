@@ -7,7 +7,7 @@ import pandas as pd
 from sklearn.base import BaseEstimator, TransformerMixin, _fit_context
 from sklearn.utils._param_validation import Interval
 from sklearn.utils._set_output import _get_output_config
-from sklearn.utils.validation import check_is_fitted, validate_data
+from sklearn.utils.validation import _check_feature_names_in, check_is_fitted, validate_data
 
 from ._validation import non_numeric_columns_named
 
@@ -133,16 +133,17 @@ class SlidingWindows(TransformerMixin, BaseEstimator):
         ----------
         input_features : array-like of str, default=None
             Names of the series; by default those seen in ``fit`` or
-            ``x0, x1, ...``.
+            ``x0, x1, ...``. Given names must be those seen in ``fit``, if
+            any, and as many as the series.
 
         Returns
         -------
         names : ndarray of str objects
         """
         check_is_fitted(self)
-        if input_features is None:
-            input_features = getattr(self, "feature_names_in_",
-                                     [f"x{i}" for i in range(self.n_features_in_)])
+        # checked against, or defaulting to, the names seen in fit, as
+        # scikit-learn's one-to-one transformers do
+        input_features = _check_feature_names_in(self, input_features)
         return np.asarray([f"{name}_t{k}" for k in range(self.window)
                            for name in input_features], dtype=object)
 

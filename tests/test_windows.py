@@ -17,6 +17,19 @@ def test_windows_are_time_major_rows():
     assert list(windows.get_feature_names_out()) == ["x0_t0", "x1_t0", "x0_t1", "x1_t1"]
 
 
+def test_feature_names_given_must_be_the_series_seen_in_fit():
+    frame = pd.DataFrame({"temp": np.arange(5.0), "load": np.arange(5.0)})
+    windows = SlidingWindows(window=2).fit(frame)
+    assert list(windows.get_feature_names_out(["temp", "load"])) == [
+        "temp_t0", "load_t0", "temp_t1", "load_t1"]
+    with pytest.raises(ValueError, match="input_features is not equal to feature_names_in_"):
+        windows.get_feature_names_out(["load", "temp"])
+    unnamed = SlidingWindows(window=2).fit(frame.to_numpy())
+    assert list(unnamed.get_feature_names_out(["a", "b"]))[:2] == ["a_t0", "b_t0"]
+    with pytest.raises(ValueError, match="input_features should have length equal"):
+        unnamed.get_feature_names_out(["a"])
+
+
 def test_one_dimensional_and_pandas_series_are_accepted():
     index = pd.date_range("2024-01-01", periods=10, freq="h")
     series = pd.Series(np.arange(10.0), index=index, name="value")
