@@ -42,7 +42,7 @@ import numpy as np
 import optuna
 from joblib import Parallel, delayed, effective_n_jobs
 from scipy.stats import rankdata
-from sklearn.base import BaseEstimator, MetaEstimatorMixin, clone, is_classifier
+from sklearn.base import BaseEstimator, MetaEstimatorMixin, _fit_context, clone, is_classifier
 from sklearn.exceptions import FitFailedWarning
 from sklearn.metrics import check_scoring
 from sklearn.model_selection import check_cv
@@ -337,6 +337,8 @@ class OptunaSearchCV(MetaEstimatorMixin, BaseEstimator):
                              f"{sorted(self.scoring)}.")
         return self.refit
 
+    # the searched estimators validate their own parameters, as in GridSearchCV
+    @_fit_context(prefer_skip_nested_validation=False)
     def fit(self, X, y=None, *, groups=None, **fit_params):
         """Run the study, then refit the best parameters on all of ``X, y``.
 
@@ -359,7 +361,6 @@ class OptunaSearchCV(MetaEstimatorMixin, BaseEstimator):
         -------
         self : object
         """
-        self._validate_params()
         if self.n_trials is None and self.timeout is None:
             raise ValueError("n_trials=None runs trials until the timeout, so it needs "
                              "timeout to be set.")
