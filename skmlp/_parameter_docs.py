@@ -177,9 +177,11 @@ DEVICE_PARAMETERS = """\
 device : str or torch.device, default="cpu"
         Where to train and predict: ``"cpu"``, ``"cuda"`` (or
         ``"cuda:N"``, or the ``torch.device`` of either), or ``"auto"``
-        (CUDA when available). Another device torch has here (``"mps"``,
-        ``"xpu"``) is used as it is, but skmlp's tests do not run there; one
-        torch lacks is an error at ``fit``. The data is
+        (CUDA when available). The default is skorch's: a model then
+        trains the same way whether or not the machine has a GPU; ask for
+        one with ``"auto"`` or ``"cuda"``. Another device torch has here
+        (``"mps"``, ``"xpu"``) is used as it is, but skmlp's tests do not
+        run there; one torch lacks is an error at ``fit``. The data is
         moved to the GPU once per call, not per batch, when it fits in half
         the GPU's free memory; larger data stays in host memory and is
         copied over batch by batch. A model trained on a GPU unpickles and
