@@ -403,6 +403,7 @@ class OptunaSearchCV(MetaEstimatorMixin, BaseEstimator):
                                   to_storage=memory)
                 self.study_ = optuna.load_study(study_name=study_name, storage=memory)
             self.n_splits_ = len(splits)
+            self.scorer_ = scorers
             self._set_results(refit_metric, self.n_splits_)
         if self.refit is not False:
             start = time.perf_counter()
@@ -468,7 +469,6 @@ class OptunaSearchCV(MetaEstimatorMixin, BaseEstimator):
             self.best_score_ = float(np.mean(refit_scores(best.user_attrs["split_scores"],
                                                           refit_metric)))
         self.best_params_ = results["params"][self.best_index_]
-        self.scorer_ = check_scoring(self.estimator, self.scoring)
         self.multimetric_ = metrics != ["score"]
 
     def _cv_results(self, trials, metrics, n_splits):
