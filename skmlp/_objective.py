@@ -125,13 +125,15 @@ class Objective:
             trains.append(train_scores)
             fit_times.append(fit_time)
             score_times.append(score_time)
+            if not self.prune:
+                continue
             fold_scores = refit_scores(self._columns(tests), self.refit_metric)
             last = fold == len(self.splits) - 1
             if fold_by_fold:
                 trial.report(fold_scores[-1], fold)
                 if not last and trial.should_prune():
                     raise optuna.TrialPruned(f"pruned after {fold + 1} folds")
-            elif self.prune and 0 < fold and not last:
+            elif 0 < fold and not last:
                 self._report_folds(trial, model, fold_scores)
         scores = self._columns(tests)
         trial.set_user_attr("split_scores", scores)
