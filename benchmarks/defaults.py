@@ -32,7 +32,7 @@ each at a time. Reported: the score per data set (mean over folds), its
 difference from scikit-learn's estimator with its defaults, and the mean fit
 seconds.
 
-    python -m benchmarks.defaults                     # classification, about 8 minutes
+    python -m benchmarks.defaults                     # classification, about 12 minutes
     python -m benchmarks.defaults --kind regression   # about 2 minutes
     python -m benchmarks.defaults --kind anomaly      # about 8 minutes
     python -m benchmarks.defaults --candidates sklearn skmlp
@@ -175,23 +175,23 @@ STUDIES = {
         candidates={
             "sklearn": lambda seed: neural_network.MLPClassifier(random_state=seed),
             "skmlp_sklearn_network": lambda seed: MLPClassifier(
-                hidden_layer_sizes=(100,), dropout=0.0, learning_rate="constant",
-                random_state=seed),
-            "skmlp": lambda seed: MLPClassifier(random_state=seed),
-            "cosine_100": lambda seed: MLPClassifier(
                 hidden_layer_sizes=(100,), dropout=0.0, random_state=seed),
+            "skmlp": lambda seed: MLPClassifier(random_state=seed),
+            # the previous default: the cosine schedule, stopped by the
+            # training-loss test, and run through its whole cycle
+            "cosine": lambda seed: MLPClassifier(learning_rate="cosine", random_state=seed),
+            "cosine_full_cycle": lambda seed: MLPClassifier(
+                learning_rate="cosine", n_iter_no_change=200, random_state=seed),
             "dropout_0.2": lambda seed: MLPClassifier(dropout=0.2, random_state=seed),
-            # the default's whole cosine cycle: not stopped by the training-loss test
-            "full_cycle": lambda seed: MLPClassifier(n_iter_no_change=200, random_state=seed),
-            # cheaper ways to train longer than the default: a longer patience,
-            # and halving the rate on a plateau (scikit-learn's "adaptive")
+            # ways to train longer than the default: a longer patience, and
+            # halving the rate on a plateau (scikit-learn's "adaptive")
             "patience_20": lambda seed: MLPClassifier(n_iter_no_change=20, random_state=seed),
             "plateau": lambda seed: MLPClassifier(learning_rate="plateau", random_state=seed),
             "wide_256": lambda seed: MLPClassifier(hidden_layer_sizes=(256, 256),
                                                    random_state=seed),
             "wide_early_stopping": lambda seed: MLPClassifier(
-                hidden_layer_sizes=(256, 256), dropout=0.1, learning_rate="constant",
-                early_stopping=True, n_iter_no_change=30, random_state=seed),
+                hidden_layer_sizes=(256, 256), dropout=0.1, early_stopping=True,
+                n_iter_no_change=30, random_state=seed),
         },
         data_sets=_classification_data_sets,
         metric="f1_macro",
@@ -213,6 +213,9 @@ STUDIES = {
             "wide_128x2_cosine_dropout_0.1": lambda seed: MLPRegressor(
                 hidden_layer_sizes=(128, 128), learning_rate="cosine", dropout=0.1,
                 random_state=seed),
+            # the classifier's network
+            "wide_128x2_dropout_0.3": lambda seed: MLPRegressor(
+                hidden_layer_sizes=(128, 128), dropout=0.3, random_state=seed),
         },
         data_sets=_regression_data_sets,
         metric="r2",

@@ -27,8 +27,8 @@ from skmlp import MLPClassifier
 from .tasks import TASKS
 
 _FIXED_EPOCHS = dict(max_iter=60, n_iter_no_change=60)
-# no penalty, no dropout and a constant rate (not the classifier's defaults),
-# as in the source material
+# no penalty and no dropout (not the classifier's defaults) and a constant
+# rate, as in the source material
 _NO_PENALTY = dict(alpha=0.0, dropout=0.0, learning_rate="constant",
                    hidden_layer_sizes=(128, 64), **_FIXED_EPOCHS)
 

@@ -9,7 +9,7 @@ dropout, constant rate). Same folds (stratified) for all; reported per model:
 accuracy and macro-F1 (mean ± std over folds), epochs, fit and predict
 seconds (mean), and the ratio of each time to scikit-learn's in the same run.
 
-    python -m benchmarks.text                 # 3 folds, about 4 minutes on 2 cores
+    python -m benchmarks.text                 # 3 folds, about 5 minutes on 2 cores
     python -m benchmarks.text --rows 1000     # a quick look at a subset
 """
 

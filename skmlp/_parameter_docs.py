@@ -47,7 +47,7 @@ hidden_layer_sizes : array-like of shape (n_layers,), default=$hidden_layer_size
         is full-batch gradient descent.
 
     learning_rate : {"constant", "step", "exponential", "cosine", \
-"plateau", "invscaling", "adaptive"}, default=$learning_rate
+"plateau", "invscaling", "adaptive"}, default="constant"
         Learning-rate schedule over epochs. ``step`` multiplies the rate by
         ``lr_decay`` every ``lr_step_size`` epochs; ``exponential`` decays
         it by the same amount smoothly; ``cosine`` anneals it towards zero
@@ -55,9 +55,9 @@ hidden_layer_sizes : array-like of shape (n_layers,), default=$hidden_layer_size
         ``learning_rate_init`` (each warm-started ``fit`` is one cycle;
         ``partial_fit`` cycles every ``max_iter`` calls; a fit can stop
         before the cycle ends on the ``tol`` / ``n_iter_no_change`` test,
-        as the default classifier did after 107 and 91 of 200 epochs on
-        yeast and steel plates: set ``n_iter_no_change=max_iter`` to run
-        the whole cycle); ``plateau``
+        as the classifier did after 107 and 91 of 200 epochs on yeast and
+        steel plates: set ``n_iter_no_change=max_iter`` to run the whole
+        cycle); ``plateau``
         multiplies it by ``lr_decay`` when the monitored loss (validation
         loss with early stopping, else training loss) has not improved by
         ``tol`` for ``lr_patience`` epochs. ``invscaling`` and ``adaptive``
@@ -164,12 +164,11 @@ _TOL_DOCS = {
 }
 
 
-def training_parameters(hidden_layer_sizes, dropout, learning_rate, tol_mode="abs"):
+def training_parameters(hidden_layer_sizes, dropout, tol_mode="abs"):
     """The shared numpydoc of the training parameters, with one estimator's
     defaults for those whose default differs between estimators."""
     return _TRAINING_PARAMETERS.substitute(hidden_layer_sizes=repr(hidden_layer_sizes),
                                            dropout=repr(dropout),
-                                           learning_rate=f'"{learning_rate}"',
                                            tol=_TOL_DOCS[tol_mode])
 
 

@@ -44,7 +44,7 @@ class MLPAutoencoder(ClassNamePrefixFeaturesOutMixin, OutlierMixin, TransformerM
 
     Parameters
     ----------
-    {training_parameters(hidden_layer_sizes=(64,), dropout=0.0, learning_rate="constant")
+    {training_parameters(hidden_layer_sizes=(64,), dropout=0.0)
       .replace("of each hidden layer", "of each hidden encoder layer")}
     decoder_layer_sizes : array-like of shape (n_layers,), default=None
         Hidden widths of the decoder; by default the encoder's, reversed.

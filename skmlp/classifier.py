@@ -47,18 +47,16 @@ class MLPClassifier(ClassifierMixin, BaseMLP):
     indicator ``y``) problems; labels of any type come back from
     ``predict`` as given.
 
-    Three defaults differ from scikit-learn's, chosen on a study of fifteen
+    Two defaults differ from scikit-learn's, chosen on a study of fifteen
     data sets (``python -m benchmarks.defaults``; README): two hidden layers
-    of 128 units instead of one of 100, ``dropout=0.3`` and a cosine
-    learning-rate schedule. ``MLPClassifier(hidden_layer_sizes=(100,), dropout=0.0,
-    learning_rate="constant")`` trains scikit-learn's default network. The
-    layers start, as scikit-learn's do, from Glorot uniform weights and
-    biases.
+    of 128 units instead of one of 100, and ``dropout=0.3``.
+    ``MLPClassifier(hidden_layer_sizes=(100,), dropout=0.0)`` trains
+    scikit-learn's default network. The layers start, as scikit-learn's
+    do, from Glorot uniform weights and biases.
 
     Parameters
     ----------
-    {training_parameters(hidden_layer_sizes=(128, 128), dropout=0.3,
-                          learning_rate="cosine")}
+    {training_parameters(hidden_layer_sizes=(128, 128), dropout=0.3)}
     class_weight : dict, "balanced" or None, default=None
         Weights of the classes in the loss, as in scikit-learn's linear
         models: ``"balanced"`` uses ``n_samples / (n_classes *
@@ -105,7 +103,7 @@ class MLPClassifier(ClassifierMixin, BaseMLP):
 
     def __init__(self, hidden_layer_sizes=(128, 128), activation="relu", *, solver="adam",
                  alpha=1e-4, l1=0.0, dropout=0.3, batch_norm=False, batch_size="auto",
-                 learning_rate="cosine", learning_rate_init=1e-3, power_t=0.5, lr_decay=0.5,
+                 learning_rate="constant", learning_rate_init=1e-3, power_t=0.5, lr_decay=0.5,
                  lr_step_size=10, lr_patience=5, max_iter=200, shuffle=True,
                  random_state=None, tol=1e-4, verbose=0, warm_start=False, momentum=0.9,
                  nesterovs_momentum=True, early_stopping=False, validation_fraction=0.1,

@@ -44,16 +44,14 @@ class MLPRegressor(RegressorMixin, BaseMLP):
     robust losses, more activations, optimizers and learning-rate
     schedules, and GPU training. Targets are standardised internally (for
     the Poisson loss, divided by their mean) and predictions come back in
-    the original units; ``y`` may have several columns. The network and
-    schedule are scikit-learn's: the classifier's wider,
-    dropout-regularised, cosine-scheduled defaults did not fit regression
-    better on ten data sets (``python -m benchmarks.defaults --kind
-    regression``; README).
+    the original units; ``y`` may have several columns. The network is
+    scikit-learn's: the classifier's wider, dropout-regularised one did
+    not fit regression better on ten data sets (``python -m
+    benchmarks.defaults --kind regression``; README).
 
     Parameters
     ----------
-    {training_parameters(hidden_layer_sizes=(100,), dropout=0.0, learning_rate="constant",
-                          tol_mode=_tol_mode)}
+    {training_parameters(hidden_layer_sizes=(100,), dropout=0.0, tol_mode=_tol_mode)}
     loss : {{"squared_error", "absolute_error", "huber", "poisson"}}, \
 default="squared_error"
         Training loss, computed on the targets standardised with their

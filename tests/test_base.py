@@ -32,7 +32,7 @@ from skmlp.modules import MLP
 ESTIMATORS = [MLPClassifier, MLPRegressor]
 
 #: scikit-learn's default network, for tests of one mechanism that the
-#: classifier's regularised defaults (dropout, cosine schedule) would blur.
+#: classifier's wider, dropout-regularised defaults would blur.
 SKLEARN_NETWORK = dict(hidden_layer_sizes=(100,), dropout=0.0, learning_rate="constant")
 
 
