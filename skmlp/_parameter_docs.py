@@ -55,9 +55,9 @@ hidden_layer_sizes : array-like of shape (n_layers,), default=$hidden_layer_size
         ``learning_rate_init`` (each warm-started ``fit`` is one cycle;
         ``partial_fit`` cycles every ``max_iter`` calls; a fit can stop
         before the cycle ends on the ``tol`` / ``n_iter_no_change`` test,
-        as the classifier did after 107 and 91 of 200 epochs on yeast and
-        steel plates: set ``n_iter_no_change=max_iter`` to run the whole
-        cycle); ``plateau``
+        as the classifier did with this schedule after 107 and 91 of 200
+        epochs on yeast and steel plates: set ``n_iter_no_change=max_iter``
+        to run the whole cycle); ``plateau``
         multiplies it by ``lr_decay`` when the monitored loss (validation
         loss with early stopping, else training loss) has not improved by
         ``tol`` for ``lr_patience`` epochs. ``invscaling`` and ``adaptive``
