@@ -20,6 +20,7 @@ from sklearn.metrics import (
     roc_auc_score,
     root_mean_squared_error,
 )
+from sklearn.utils._optional_dependencies import check_matplotlib_support
 from sklearn.utils.validation import check_is_fitted
 
 __all__ = ["classification_scores", "classification_summary", "plot_confusion_matrix",
@@ -204,6 +205,7 @@ def plot_learning_curves(estimator, ax=None):
     >>> [line.get_label() for line in plot_learning_curves(clf).get_lines()]
     ['train loss']
     """
+    check_matplotlib_support("skmlp.reporting.plot_learning_curves")
     import matplotlib.pyplot as plt
 
     if hasattr(estimator, "best_estimator_"):  # a fitted search, refit
@@ -304,6 +306,7 @@ def plot_roc_pr_curves(estimator, X, y, axes=None):
     >>> [line.get_label().split()[0] for line in roc_ax.get_lines() + pr_ax.get_lines()]
     ['1', '1']
     """
+    check_matplotlib_support("skmlp.reporting.plot_roc_pr_curves")
     import matplotlib.pyplot as plt
     from sklearn.metrics import PrecisionRecallDisplay, RocCurveDisplay
 
@@ -366,6 +369,7 @@ def plot_series_anomalies(series, flags, *, scores=None, threshold=None, windows
     >>> len(axes)
     2
     """
+    check_matplotlib_support("skmlp.reporting.plot_series_anomalies")
     import matplotlib.pyplot as plt
 
     if not isinstance(series, pd.Series):

@@ -1,5 +1,7 @@
 """Metric tables and plots."""
 
+import sys
+
 import matplotlib
 
 matplotlib.use("Agg")
@@ -170,3 +172,18 @@ def test_search_plots_use_optunas_functions():
     history, importances = plot_search(search)
     assert "Optimization History" in history.get_title()
     assert "Importance" in importances.get_title(loc="left")
+
+
+def test_plots_without_matplotlib_say_what_to_install(fitted, monkeypatch):
+    clf, X, y = fitted
+    monkeypatch.setitem(sys.modules, "matplotlib", None)  # import matplotlib now fails
+    plots = {"plot_learning_curves": lambda: plot_learning_curves(clf),
+             "plot_confusion_matrix": lambda: plot_confusion_matrix(clf, X, y),
+             "plot_roc_pr_curves": lambda: plot_roc_pr_curves(clf, X, y),
+             "plot_series_anomalies": lambda: plot_series_anomalies(pd.Series([1.0, 2.0]),
+                                                                    [False, True])}
+    for name, plot in plots.items():
+        owner = "ConfusionMatrixDisplay.from_estimator" if name == "plot_confusion_matrix" \
+            else f"skmlp.reporting.{name}"
+        with pytest.raises(ImportError, match=rf"{owner} requires matplotlib\. .*pip install"):
+            plot()
