@@ -115,14 +115,22 @@ class MLPClassifier(ClassifierMixin, BaseMLP):
 
     def _check_fit_data(self, X, y, *, reset):
         # before scikit-learn's checks: None fails its sort of the labels, and
-        # pandas' NA its NaN test, each with a TypeError
+        # pandas' NA its NaN test, each with a TypeError; text mixed with
+        # numbers is its "Unknown label type: unknown"
         dtype = getattr(y, "dtype", None)
         if y is not None and (dtype is None or not pd.api.types.is_numeric_dtype(dtype)):
-            missing = int(pd.isna(np.asarray(y, dtype=object)).sum())
+            labels = np.asarray(y, dtype=object)
+            missing = int(pd.isna(labels).sum())
             if missing:
                 raise ValueError(
                     f"y has {missing} missing labels (None, NaN or NA); every sample needs "
                     "a label. Drop those rows, or give them a label of their own.")
+            is_text = np.vectorize(lambda label: isinstance(label, str), otypes=[bool])(labels)
+            if is_text.any() and not is_text.all():
+                raise ValueError(
+                    f"y mixes text labels ({labels[is_text][0]!r}) with labels of another "
+                    f"type ({labels[~is_text][0]!r}); give every label one type, for "
+                    "example with y.astype(str).")
         return super()._check_fit_data(X, y, reset=reset)
 
     def _encode_targets(self, y, *, reset, classes=None, sample_weight=None):

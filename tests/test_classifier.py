@@ -159,6 +159,20 @@ def test_missing_labels_are_named_at_fit_and_partial_fit(labels):
         MLPClassifier().partial_fit(X, labels, classes=["a", "b"])
 
 
+@pytest.mark.parametrize("labels", [
+    np.array(["a", 1, "b", 2], dtype=object),  # scikit-learn: "Unknown label type: unknown"
+    pd.Series(["a", 1, "b", 2]),
+    ["a", 1.5, "b", 2],
+])
+def test_labels_mixing_text_and_numbers_are_named_at_fit_and_partial_fit(labels):
+    X = np.arange(8.0).reshape(4, 2)
+    message = r"y mixes text labels \('a'\) with labels of another type \(1(\.5)?\)"
+    with pytest.raises(ValueError, match=message):
+        MLPClassifier().fit(X, labels)
+    with pytest.raises(ValueError, match=message):
+        MLPClassifier().partial_fit(X, labels, classes=["a", "b", 1, 2])
+
+
 def test_partial_fit_needs_classes_and_rejects_unseen_labels(blobs):
     X, y = blobs
     clf = MLPClassifier(random_state=0)
