@@ -19,10 +19,16 @@ import pytest
 import skmlp
 
 ROOT = Path(__file__).parents[1]
-PACKAGE_FILES = sorted(
-    path.relative_to(ROOT).as_posix() for path in (ROOT / "skmlp").rglob("*")
-    if path.is_file() and "__pycache__" not in path.parts
-)
+UNTRACKED = (".git", ".venv*", ".pytest_cache", "build", "dist", "*.egg-info", "results",
+             "__pycache__", "*.db")
+
+
+def _files(folder):
+    return sorted(path.relative_to(ROOT).as_posix() for path in (ROOT / folder).rglob("*")
+                  if path.is_file() and "__pycache__" not in path.parts)
+
+
+PACKAGE_FILES = _files("skmlp")
 
 
 def _sha256(data):
@@ -33,8 +39,8 @@ def _sha256(data):
 def built(tmp_path_factory):
     """The sdist and the wheel ``python -m build`` makes from a copy of the source tree."""
     source = tmp_path_factory.mktemp("source")
-    shutil.copytree(ROOT, source, dirs_exist_ok=True, ignore=shutil.ignore_patterns(
-        ".*", "build", "dist", "*.egg-info", "results", "__pycache__"))
+    shutil.copytree(ROOT, source, dirs_exist_ok=True,
+                    ignore=shutil.ignore_patterns(*UNTRACKED))
     out = tmp_path_factory.mktemp("dist")
     subprocess.run([sys.executable, "-m", "build", "--no-isolation", "--outdir", str(out),
                     str(source)], check=True, capture_output=True)
@@ -61,7 +67,10 @@ def test_the_wheel_carries_the_license_and_declares_it(built):
     assert metadata.get_all("License-File") == ["LICENSE"]
 
 
-def test_the_sdist_holds_what_building_and_reading_it_needs(built):
+def test_the_sdist_is_the_source_tree_with_its_tests_and_benchmarks(built):
     with tarfile.open(built[0]) as sdist:
         names = {name.split("/", 1)[1] for name in sdist.getnames() if "/" in name}
-    assert {"pyproject.toml", "README.md", "LICENSE", *PACKAGE_FILES} <= names
+    source = {"pyproject.toml", "README.md", "LICENSE", "CHANGELOG.md", "Makefile", ".ci/run",
+              *PACKAGE_FILES, *_files("tests"), *_files("benchmarks"), *_files("requirements")}
+    assert source <= names
+    assert not any(name.endswith(".pyc") or "__pycache__" in name for name in names)
