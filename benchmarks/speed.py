@@ -73,9 +73,9 @@ def _fit_sklearn(X, y, hidden, epochs):
 
 
 def _fit_skmlp(X, y, hidden, epochs):
-    # scikit-learn's settings: no dropout, a constant rate
-    model = MLPClassifier(hidden_layer_sizes=hidden, dropout=0.0, learning_rate="constant",
-                          batch_size=BATCH, learning_rate_init=LR, random_state=0,
+    # scikit-learn's network: no dropout
+    model = MLPClassifier(hidden_layer_sizes=hidden, dropout=0.0, batch_size=BATCH,
+                          learning_rate_init=LR, random_state=0,
                           **_fixed_epochs(epochs))
     return model.fit(X, y), model.predict
 

@@ -5,7 +5,7 @@ title and description joined, turned into TF-IDF features inside each
 training fold (a sparse matrix of ``--max-features`` columns, which both
 libraries take as it is). Models: scikit-learn's ``MLPClassifier()``, skmlp's
 ``MLPClassifier()`` and skmlp with scikit-learn's network (``(100,)``, no
-dropout, constant rate). Same folds (stratified) for all; reported per model:
+dropout). Same folds (stratified) for all; reported per model:
 accuracy and macro-F1 (mean ± std over folds), epochs, fit and predict
 seconds (mean), and the ratio of each time to scikit-learn's in the same run.
 
@@ -35,7 +35,7 @@ MODELS = {
     "sklearn": lambda seed: neural_network.MLPClassifier(random_state=seed),
     "skmlp": lambda seed: MLPClassifier(random_state=seed),
     "skmlp_sklearn_network": lambda seed: MLPClassifier(
-        hidden_layer_sizes=(100,), dropout=0.0, learning_rate="constant", random_state=seed),
+        hidden_layer_sizes=(100,), dropout=0.0, random_state=seed),
 }
 
 

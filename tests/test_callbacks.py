@@ -22,7 +22,7 @@ ESTIMATORS = [MLPClassifier, MLPRegressor]
 
 #: scikit-learn's default network, for tests of one mechanism that the
 #: classifier's wider, dropout-regularised defaults would blur.
-SKLEARN_NETWORK = dict(hidden_layer_sizes=(100,), dropout=0.0, learning_rate="constant")
+SKLEARN_NETWORK = dict(hidden_layer_sizes=(100,), dropout=0.0)
 
 
 def test_lbfgs_stops_when_its_loss_evaluations_are_spent(data):
