@@ -145,15 +145,16 @@ class MLPClassifier(ClassifierMixin, BaseMLP):
                 "sklearn.multioutput.MultiOutputClassifier.")
         if not reset and classes is not None and not np.array_equal(unique_labels(classes),
                                                                     self.classes_):
-            raise ValueError(f"classes={classes!r} is not the same as on the first call to "
-                             f"partial_fit, which set classes_={self.classes_!r}.")
+            raise ValueError(f"classes={np.asarray(classes).tolist()} is not the same as on the "
+                             "first call to partial_fit, which set "
+                             f"classes_={self.classes_.tolist()}.")
         if reset:
             self._label_binarizer = LabelBinarizer().fit(y if classes is None else classes)
             self.classes_ = self._label_binarizer.classes_
             if len(self.classes_) < 2:
                 raise ValueError(
                     f"{type(self).__name__} needs samples of at least 2 classes, but "
-                    f"y holds only one class: {self.classes_[0]!r}.")
+                    f"y holds only one class: {self.classes_.tolist()[0]!r}.")
             self.out_activation_ = ("softmax" if self._label_binarizer.y_type_ == "multiclass"
                                     else "logistic")
         if self._label_binarizer.y_type_ != "multilabel-indicator" and (
