@@ -20,7 +20,7 @@ from skorch.history import History
 from torch import nn
 
 from ._backprop import ExplicitBackprop
-from ._data import SparseRows, TensorBatches, TensorData, as_stored_tensor, features_to
+from ._data import SparseRows, TensorBatches, as_stored_tensor, features_to
 from ._losses import l1_penalty
 from .modules import weight_parameters
 
@@ -322,8 +322,6 @@ class TabularNet(NeuralNet):
         """``X`` as a tensor on the net's device, with the module in the right mode."""
         if self.module_.training != training:  # switching modes is slow; skip no-ops
             self._set_training(training)
-        if isinstance(X, TensorData):
-            return X.X
         if isinstance(X, (torch.Tensor, SparseRows)):
             return X
         return as_stored_tensor(X, self.device)
