@@ -176,11 +176,14 @@ class SlidingWindows(TransformerMixin, BaseEstimator):
             not divide the remainder).
         """
         check_is_fitted(self)
-        scores = np.asarray(scores, dtype=float)
+        if reduce not in ("min", "max", "mean", "last"):
+            raise ValueError(f"reduce must be 'min', 'max', 'mean' or 'last', got {reduce!r}.")
         if n_samples is None:
             if X is None:
-                raise ValueError("Give n_samples or X.")
+                raise ValueError("window_scores_to_samples needs the length of the series: "
+                                 "give n_samples or the series as X.")
             n_samples = len(X)
+        scores = np.asarray(scores, dtype=float)
         n_windows = (n_samples - self.window) // self.step + 1
         if scores.shape != (n_windows,):
             raise ValueError(f"Expected {n_windows} window scores for {n_samples} samples "
@@ -192,7 +195,7 @@ class SlidingWindows(TransformerMixin, BaseEstimator):
         if reduce == "last":
             per_sample = np.full(n_samples, np.nan)
             per_sample[starts + self.window - 1] = scores
-        elif reduce in ("min", "max", "mean"):
+        else:
             count = np.bincount(covered, minlength=n_samples)
             if reduce == "mean":
                 per_sample = np.bincount(covered, weights=values, minlength=n_samples)
@@ -202,8 +205,6 @@ class SlidingWindows(TransformerMixin, BaseEstimator):
                 per_sample = np.full(n_samples, np.inf if reduce == "min" else -np.inf)
                 ufunc.at(per_sample, covered, values)
             per_sample[count == 0] = np.nan
-        else:
-            raise ValueError(f"reduce must be 'min', 'max', 'mean' or 'last', got {reduce!r}.")
         if _is_pandas(X):
             return pd.Series(per_sample, index=X.index)
         return per_sample

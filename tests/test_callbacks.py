@@ -1,5 +1,7 @@
 """Training behaviour composed from callbacks: schedules, early stopping, checkpoints, progress."""
 
+import pickle
+
 import numpy as np
 import pytest
 import torch
@@ -208,6 +210,16 @@ def test_verbose_shows_a_progress_bar_with_losses(data, capsys):
     assert capsys.readouterr().err == ""
     MLPClassifier(verbose=1, max_iter=50).partial_fit(X, y, classes=[0, 1])
     assert "1/1" in capsys.readouterr().err
+
+
+def test_an_estimator_fitted_with_a_progress_bar_pickles_without_it(data, capsys):
+    X, y = data
+    fitted = MLPClassifier(verbose=1, max_iter=2, random_state=0).fit(X, y)
+    restored = pickle.loads(pickle.dumps(fitted))  # a tqdm bar holds a lock and a stream
+    np.testing.assert_array_equal(restored.predict_proba(X), fitted.predict_proba(X))
+    capsys.readouterr()
+    restored.set_params(warm_start=True).fit(X, y)  # and shows a new bar when it trains again
+    assert "2/2" in capsys.readouterr().err
 
 
 @pytest.mark.parametrize("Estimator", ESTIMATORS)

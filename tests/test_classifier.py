@@ -69,6 +69,7 @@ def test_multilabel_indicator_targets():
     proba = clf.predict_proba(X)
     assert proba.shape == Y.shape and np.all((proba >= 0) & (proba <= 1))
     np.testing.assert_array_equal(clf.predict(X), (proba > 0.5).astype(int))
+    np.testing.assert_allclose(clf.predict_log_proba(X), np.log(proba), atol=1e-10)
     assert clf.score(X, Y) > 0.3  # subset accuracy; chance is ~1/16
 
 

@@ -41,6 +41,24 @@ def test_updates_are_bit_identical_to_torch_adam(options):
         torch.testing.assert_close(mine, reference, rtol=0, atol=0)
 
 
+def test_parameter_groups_of_their_own_rates_update_as_torch_adam_does():
+    def train(optimizer_class):
+        weights, biases = _parameters()[0::2], _parameters()[1::2]
+        optimizer = optimizer_class([{"params": weights}, {"params": biases, "lr": 1e-1}],
+                                    lr=1e-2, fused=True)
+        generator = torch.Generator().manual_seed(1)
+        for _ in range(5):
+            for param in weights + biases:
+                param.grad = torch.randn(param.shape, generator=generator)
+            optimizer.step()
+        return optimizer, weights + biases
+
+    ours, mine = train(Adam)
+    assert ours._kernel_tensors() is None  # the lean step takes one group only
+    for param, reference in zip(mine, train(torch.optim.Adam)[1], strict=True):
+        torch.testing.assert_close(param, reference, rtol=0, atol=0)
+
+
 @pytest.mark.parametrize("ours, theirs, options", [
     (AdamW, torch.optim.AdamW, dict(lr=1e-2, weight_decay=0.1, fused=True)),
     (SGD, torch.optim.SGD, dict(lr=1e-2, momentum=0.9, nesterov=True, fused=True)),

@@ -5,6 +5,7 @@ import pytest
 from imblearn.over_sampling import SMOTE
 from imblearn.pipeline import make_pipeline as imblearn_pipeline
 from optuna.distributions import CategoricalDistribution, FloatDistribution, IntDistribution
+from sklearn.linear_model import LogisticRegression
 from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import RobustScaler, StandardScaler
 
@@ -19,6 +20,13 @@ def test_nested_pipeline_parameters_and_default_space(Xy):
                            random_state=0).fit(X, y)
     assert all(name.startswith("mlpclassifier__") for name in found.best_params_)
     assert isinstance(found.best_params_["mlpclassifier__hidden_layer_sizes"], (tuple, list))
+
+
+@pytest.mark.parametrize("estimator", [LogisticRegression(),
+                                       make_pipeline(StandardScaler(), LogisticRegression())])
+def test_default_space_needs_a_skmlp_estimator_at_the_end(estimator):
+    with pytest.raises(TypeError, match="needs a skmlp estimator .* got LogisticRegression"):
+        default_search_space(estimator)
 
 
 def _started_from_estimator(search):

@@ -102,6 +102,17 @@ def test_wrong_number_of_window_scores_is_rejected():
         windows.window_scores_to_samples(np.zeros(5), n_samples=10)
 
 
+@pytest.mark.parametrize("kwargs, message", [
+    ({}, "needs the length of the series: give n_samples or the series as X"),
+    ({"n_samples": 10, "reduce": "median"}, "reduce must be 'min', 'max', 'mean' or 'last', "
+                                            "got 'median'"),
+])
+def test_mapping_window_scores_needs_a_length_and_a_known_reduction(kwargs, message):
+    windows = SlidingWindows(window=3).fit(np.zeros(10))
+    with pytest.raises(ValueError, match=message):
+        windows.window_scores_to_samples(np.zeros(8), **kwargs)
+
+
 def test_nan_in_the_series_is_rejected():
     with pytest.raises(ValueError, match="NaN"):
         SlidingWindows(window=3).fit(np.array([1.0, np.nan, 2.0, 3.0]))
