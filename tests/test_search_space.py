@@ -151,6 +151,20 @@ def test_stored_study_gives_the_parameters_the_space_built(tmp_path, Xy):
 
 
 @pytest.mark.filterwarnings("ignore:Choices for a categorical distribution:UserWarning")
+def test_stored_choices_of_the_same_repr_are_told_apart_by_their_position(tmp_path, Xy):
+    # scikit-learn prints parameters left at their default, so both read "RobustScaler()"
+    scalers = [RobustScaler(), RobustScaler(quantile_range=(25.0, 75.0)), StandardScaler()]
+    pipe = make_pipeline(RobustScaler(), MLPClassifier(max_iter=2, random_state=0))
+    found = OptunaSearchCV(pipe, {"robustscaler": CategoricalDistribution(scalers)},
+                           n_trials=6, cv=2, random_state=0, start_from_estimator=False,
+                           storage=f"sqlite:///{tmp_path / 'study.db'}").fit(*Xy)
+    labels = [trial.params["robustscaler"] for trial in found.study_.get_trials()]
+    assert set(labels) <= {"0: RobustScaler()", "1: RobustScaler()", "2: StandardScaler()"}
+    for label, params in zip(labels, found.cv_results_["params"], strict=True):
+        assert params["robustscaler"] is scalers[int(label.split(":")[0])]
+
+
+@pytest.mark.filterwarnings("ignore:Choices for a categorical distribution:UserWarning")
 def test_a_stored_dict_space_of_tuples_and_estimators_starts_and_refits(tmp_path, Xy):
     # as GridSearchCV's lists: widths as tuples, scalers as estimators; a
     # storage's JSON keeps neither, so they are stored by their repr

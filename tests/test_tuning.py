@@ -521,6 +521,22 @@ def test_a_numeric_error_score_scores_the_failed_folds_as_grid_search_does(Xy):
                   + found.cv_results_["split2_test_score"].tolist()).count(0.0) == 4
 
 
+def test_error_score_raise_stops_the_search_with_the_fit_error_as_grid_search_does(Xy):
+    X, y = Xy
+    X = X.copy()
+    X[0, 0] = 1e6
+    pipe = make_pipeline(_FailsOnMarkedRow(), MLPClassifier(max_iter=5, random_state=0))
+    space = {"mlpclassifier__alpha": CategoricalDistribution([1e-4])}
+    with pytest.raises(ValueError, match="the marked row is in the training fold"):
+        GridSearchCV(pipe, {"mlpclassifier__alpha": [1e-4]}, cv=3, error_score="raise").fit(X, y)
+    storage = optuna.storages.InMemoryStorage()
+    with pytest.raises(ValueError, match="the marked row is in the training fold"):
+        OptunaSearchCV(pipe, space, n_trials=3, cv=3, error_score="raise", storage=storage,
+                       study_name="raises").fit(X, y)
+    trials = optuna.load_study(study_name="raises", storage=storage).get_trials()
+    assert [trial.state.name for trial in trials] == ["FAIL"]  # no trial after it
+
+
 @pytest.mark.parametrize("params", [{"n_trials": 0}, {"timeout": -1.0}])
 def test_invalid_budgets_are_rejected(Xy, params):
     with pytest.raises(InvalidParameterError):
