@@ -146,7 +146,8 @@ def prediction_times(predicts, X, repeats=5, calls=300):
     """name -> (seconds to predict all of ``X``, median single-row milliseconds).
 
     The predict functions take turns, for the whole of ``X`` (the fastest of
-    ``repeats`` rounds counts) and then row by row, so that a burst of load
+    ``repeats`` rounds counts) and then row by row (its first ``calls``
+    rows, as many as it has), so that a burst of load
     on a shared machine falls on all of them alike. Single rows need no
     pause between them: a product that small runs on one thread.
     """
@@ -157,7 +158,7 @@ def prediction_times(predicts, X, repeats=5, calls=300):
 
     whole = _fastest_in_turns(predicts, predict_all, repeats, seconds=lambda t: t)
     single = {name: [] for name in predicts}
-    for i in range(calls):
+    for i in range(min(calls, len(X))):
         for name, predict in predicts.items():
             start = time.perf_counter()
             predict(X[i:i + 1])
@@ -378,6 +379,9 @@ def main(argv=None):
     parser.add_argument("--memory-rows", type=int, default=1_000_000)
     parser.add_argument("--repeats", type=int, default=3,
                         help="fits of each implementation per size; the fastest counts")
+    parser.add_argument("--regression-rows", type=int, default=100_000,
+                        help="rows of the regressor's data; up to 100k of them are predicted "
+                             "at once and up to 300 one at a time")
     parser.add_argument("--defaults-sizes", nargs="+", type=int, default=[10_000, 100_000],
                         help="rows for the fits with each library's defaults (one fit each: "
                              "at 100k rows they take about a minute)")
@@ -386,7 +390,7 @@ def main(argv=None):
     folder = results_folder(args.out, stamped("speed"))
     classification = with_ratios(run(args.sizes, args.deep_rows, args.memory_rows,
                                      args.repeats), ["rows", "hidden"])
-    regression = with_ratios(run_regression(args.repeats), ["rows"])
+    regression = with_ratios(run_regression(args.repeats, args.regression_rows), ["rows"])
     cold = pd.DataFrame([cold_start(name, args.repeats) for name in IMPLEMENTATIONS])
     as_they_come = with_ratios(run_defaults(args.defaults_sizes, repeats=1), ["rows"])
     classification.to_csv(folder / "classification.csv", index=False)
@@ -395,7 +399,8 @@ def main(argv=None):
     as_they_come.to_csv(folder / "defaults.csv", index=False)
     report = (f"torch {torch.__version__}, {torch.get_num_threads()} threads available\n\n"
               "### Classifier\n\n" + classification.round(4).to_markdown(index=False) +
-              "\n\n### Regressor (100k rows)\n\n" + regression.round(4).to_markdown(index=False)
+              f"\n\n### Regressor ({args.regression_rows:,} rows)\n\n"
+              + regression.round(4).to_markdown(index=False)
               + f"\n\n### Cold start (a new process; {COLD_START_ROWS:,} rows, (100,), "
               f"{COLD_START_EPOCHS} epochs a fit)\n\n" + cold.round(3).to_markdown(index=False)
               + "\n\n### Each library's defaults (a quarter of the rows held out)\n\n"

@@ -191,6 +191,43 @@ def test_speed_benchmark_cold_start_times_a_fresh_process_and_keeps_each_columns
         "one_off_s": 0.4})
 
 
+# 300 rows may not raise a library's peak memory at all: a ratio to 0 MB
+@pytest.mark.filterwarnings("ignore:divide by zero:RuntimeWarning",
+                            "ignore:invalid value encountered in divide:RuntimeWarning")
+def test_speed_benchmark_writes_its_tables_with_ratios_against_scikit_learn(monkeypatch,
+                                                                            tmp_path):
+    from benchmarks import speed
+
+    # tested on their own above and below: fresh processes take seconds each
+    monkeypatch.setattr(speed, "cold_start", lambda name, repeats: {
+        "model": name, "import_s": 1.0, "first_fit_s": 0.2, "second_fit_s": 0.1,
+        "one_off_s": 0.1})
+    monkeypatch.setattr(speed, "peak_memory_mb", speed.measure_fit_memory)  # in this process
+    monkeypatch.setattr(speed, "_SETTLE_SECONDS", 0.0)
+    assert speed.main(["--sizes", "300", "--deep-rows", "200", "--memory-rows", "300",
+                       "--regression-rows", "250", "--repeats", "1", "--defaults-sizes", "400",
+                       "--out", str(tmp_path)]) == 0
+    [folder] = tmp_path.iterdir()
+    classification = pd.read_csv(folder / "classification.csv")
+    assert list(classification["model"]) == list(speed.IMPLEMENTATIONS) * 2
+    assert list(classification["rows"]) == [300] * 4 + [200] * 4
+    sklearn = classification["model"] == "sklearn"
+    assert (classification.loc[sklearn, "seconds_per_epoch_vs_sklearn"] == 1.0).all()
+    assert (classification["seconds_per_epoch"] > 0).all()
+    assert classification["train_accuracy"].between(0, 1).all()
+    memory = classification.loc[classification["rows"] == 300, "peak_memory_mb"]
+    assert memory.notna().all() and (memory >= 0).all()
+    regression = pd.read_csv(folder / "regression.csv")
+    assert list(regression["model"]) == ["sklearn", "skmlp"]
+    assert (regression["rows"] == 250).all() and (regression["single_row_predict_ms"] > 0).all()
+    assert list(pd.read_csv(folder / "cold_start.csv")["model"]) == list(speed.IMPLEMENTATIONS)
+    defaults = pd.read_csv(folder / "defaults.csv")
+    assert list(defaults["model"]) == ["sklearn", "skmlp"]
+    assert (defaults["rows"] == 400).all()
+    summary = (folder / "summary.md").read_text()
+    assert "### Regressor (250 rows)" in summary and "### Cold start" in summary
+
+
 def test_speed_benchmark_fits_each_librarys_defaults_and_scores_held_out_rows(monkeypatch):
     from benchmarks import speed
 
