@@ -9,6 +9,7 @@ import pytest
 from sklearn.ensemble import IsolationForest
 
 from benchmarks import anomaly, compare
+from benchmarks._results import results_folder
 
 
 def test_small_run_writes_fold_csv_summary_and_plots(tmp_path):
@@ -65,6 +66,9 @@ def test_existing_results_folder_needs_overwrite(tmp_path):
     with pytest.raises(SystemExit, match="exists; pass --overwrite"):
         compare.main(["--run", "taken", "--out", str(tmp_path)])
     assert (tmp_path / "taken" / "keep.txt").read_text() == "old results"
+    assert compare.parse_args(["--run", "taken", "--overwrite"]).overwrite
+    folder = results_folder(tmp_path, "taken", overwrite=True)
+    assert folder == tmp_path / "taken" and list(folder.iterdir()) == []
 
 
 def test_interrupted_run_keeps_every_finished_fold(tmp_path, monkeypatch):
