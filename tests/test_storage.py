@@ -36,6 +36,8 @@ def test_a_resumed_study_is_not_started_again(tmp_path, Xy):
     fixed = [t.number for t in search.study_.trials if "fixed_params" in t.system_attrs]
     assert fixed == [0]
     assert search.n_trials_ == 4
+    search.fit(X, y)  # a study that holds n_trials already runs none
+    assert len(search.study_.trials) == 4 and search.n_trials_ == 4
 
 
 def test_a_trial_started_after_the_study_is_full_is_tagged_and_left_out(tmp_path, Xy):
