@@ -21,6 +21,7 @@ from sklearn.metrics import (
     root_mean_squared_error,
 )
 from sklearn.utils._optional_dependencies import check_matplotlib_support
+from sklearn.utils.multiclass import type_of_target, unique_labels
 from sklearn.utils.validation import check_is_fitted
 
 __all__ = ["classification_scores", "classification_summary", "plot_confusion_matrix",
@@ -54,6 +55,11 @@ def classification_scores(y_true, y_pred, y_proba=None, labels=None):
     >>> float(classification_scores([0, 1, 1, 0], [0, 1, 0, 0])["accuracy"])
     0.75
     """
+    if type_of_target(y_true) == "multilabel-indicator":
+        raise ValueError(
+            "classification_scores takes one label per sample: balanced accuracy and MCC "
+            "are not defined for a multilabel indicator matrix. classification_summary "
+            "gives its precision, recall, specificity and F1 per label.")
     scores = {
         "accuracy": accuracy_score(y_true, y_pred),
         "balanced_accuracy": balanced_accuracy_score(y_true, y_pred),
@@ -115,9 +121,12 @@ def classification_summary(y_true, y_pred, labels=None):
 
     Parameters
     ----------
-    y_true, y_pred : array-like of shape (n_samples,)
+    y_true, y_pred : array-like of shape (n_samples,) or (n_samples, n_labels)
+        True and predicted labels, or multilabel indicator matrices (a row
+        per label, named by its column number).
     labels : array-like, default=None
-        Classes to report, in order; by default every label seen.
+        Classes to report, in order; by default every label seen (every
+        column of an indicator matrix).
 
     Returns
     -------
@@ -133,8 +142,7 @@ def classification_summary(y_true, y_pred, labels=None):
     >>> table.loc["b", ["recall", "specificity"]].tolist()
     [0.5, 1.0]
     """
-    labels = np.unique(np.concatenate([np.asarray(y_true), np.asarray(y_pred)])) \
-        if labels is None else np.asarray(labels)
+    labels = unique_labels(y_true, y_pred) if labels is None else np.asarray(labels)
     precision, recall, f1, support = precision_recall_fscore_support(
         y_true, y_pred, labels=labels, zero_division=0)
     (tn, fp), _ = multilabel_confusion_matrix(y_true, y_pred, labels=labels).transpose(1, 2, 0)
@@ -277,15 +285,16 @@ def plot_roc_pr_curves(estimator, X, y, axes=None):
 
     Built on ``RocCurveDisplay.from_predictions`` and
     ``PrecisionRecallDisplay.from_predictions``. A binary classifier gets
-    one line, for its positive class (``classes_[1]``); a class absent from
-    ``y``, or the only one there, gets none.
+    one line, for its positive class (``classes_[1]``); a multilabel one, a
+    line per label; a class absent from ``y``, or the only one there, gets
+    none.
 
     Parameters
     ----------
     estimator : fitted classifier or Pipeline with ``predict_proba``
     X : array-like of shape (n_samples, n_features)
-    y : array-like of shape (n_samples,)
-        True labels.
+    y : array-like of shape (n_samples,) or (n_samples, n_labels)
+        True labels, or the 0/1 indicator matrix of a multilabel classifier.
     axes : sequence of two matplotlib Axes, default=None
 
     Returns
@@ -317,10 +326,11 @@ def plot_roc_pr_curves(estimator, X, y, axes=None):
     proba = estimator.predict_proba(X)
     y = np.asarray(y)
     classes = estimator.classes_
-    shown = classes[1:] if len(classes) == 2 else classes
+    multilabel = y.ndim == 2  # a column of y and of proba per label
+    shown = classes[1:] if len(classes) == 2 and not multilabel else classes
     for label in shown:
         column = list(classes).index(label)
-        positive = y == label
+        positive = y[:, column] == 1 if multilabel else y == label
         if positive.any() and not positive.all():
             RocCurveDisplay.from_predictions(positive, proba[:, column], name=str(label),
                                              ax=roc_ax)

@@ -10,8 +10,8 @@ import numpy as np  # noqa: E402
 import pandas as pd  # noqa: E402
 import pytest  # noqa: E402
 from optuna.distributions import FloatDistribution  # noqa: E402
-from sklearn.datasets import make_classification  # noqa: E402
-from sklearn.metrics import f1_score, roc_auc_score  # noqa: E402
+from sklearn.datasets import make_classification, make_multilabel_classification  # noqa: E402
+from sklearn.metrics import f1_score, roc_auc_score, roc_curve  # noqa: E402
 from sklearn.model_selection import GridSearchCV  # noqa: E402
 from sklearn.neural_network import MLPClassifier as SklearnMLPClassifier  # noqa: E402
 from sklearn.pipeline import make_pipeline  # noqa: E402
@@ -52,6 +52,19 @@ def test_summary_table_has_per_class_specificity_and_averages():
     assert table.loc["macro avg", "support"] == 6
 
 
+def test_summary_of_a_multilabel_indicator_matrix_has_a_row_per_label():
+    Y_true = np.array([[1, 0, 0], [1, 1, 0], [0, 1, 1], [0, 0, 1]])
+    Y_pred = np.array([[1, 0, 0], [0, 1, 0], [0, 1, 0], [0, 0, 1]])
+    table = classification_summary(Y_true, Y_pred)
+    assert list(table.index) == [0, 1, 2, "macro avg", "weighted avg"]
+    # label 0: TP=1, FN=1, TN=2 -> recall 1/2, specificity 1
+    assert table.loc[0, "recall"] == 0.5 and table.loc[0, "specificity"] == 1.0
+    assert table.loc["macro avg", "f1"] == pytest.approx(f1_score(Y_true, Y_pred,
+                                                                  average="macro"))
+    with pytest.raises(ValueError, match="one label per sample.*classification_summary"):
+        classification_scores(Y_true, Y_pred)
+
+
 def test_scores_include_probability_metrics(fitted):
     clf, X, y = fitted
     scores = classification_scores(y, clf.predict(X), clf.predict_proba(X), labels=clf.classes_)
@@ -89,6 +102,20 @@ def test_plots_draw_what_they_say(fitted):
     roc_ax, pr_ax = plot_roc_pr_curves(clf, X, y)
     assert len(roc_ax.get_lines()) >= 3 and len(pr_ax.get_lines()) >= 3
     assert roc_ax.get_xlabel() == "False positive rate" and pr_ax.get_ylabel() == "Precision"
+
+
+def test_roc_and_pr_curves_of_a_multilabel_classifier_have_a_line_per_label():
+    X, Y = make_multilabel_classification(n_samples=200, n_features=6, n_classes=2,
+                                          random_state=0)
+    clf = MLPClassifier(max_iter=20, random_state=0).fit(X, Y)
+    roc_ax, pr_ax = plot_roc_pr_curves(clf, X, Y)
+    for ax in (roc_ax, pr_ax):
+        assert [line.get_label().split()[0] for line in ax.get_lines()] == ["0", "1"]
+    proba = clf.predict_proba(X)
+    for column, line in enumerate(roc_ax.get_lines()):
+        fpr, tpr, _ = roc_curve(Y[:, column], proba[:, column])
+        np.testing.assert_allclose(line.get_xdata(), fpr)
+        np.testing.assert_allclose(line.get_ydata(), tpr)
 
 
 def test_learning_curves_of_scikit_learns_mlp_share_the_axes(fitted):
