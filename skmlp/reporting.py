@@ -274,9 +274,13 @@ def plot_confusion_matrix(estimator, X, y, *, normalize="true", ax=None):
     """
     from sklearn.metrics import ConfusionMatrixDisplay
 
+    if type_of_target(y) == "multilabel-indicator":
+        raise ValueError("plot_confusion_matrix takes one label per sample; for a multilabel "
+                         "indicator matrix, sklearn.metrics.multilabel_confusion_matrix gives "
+                         "a 2 x 2 matrix per label, and classification_summary their rates.")
     display = ConfusionMatrixDisplay.from_estimator(
         estimator, X, y, normalize=normalize, ax=ax, xticks_rotation="vertical",
-        values_format=".2f")
+        values_format="d" if normalize is None else ".2f")
     return display.ax_
 
 

@@ -11,7 +11,7 @@ import pandas as pd  # noqa: E402
 import pytest  # noqa: E402
 from optuna.distributions import FloatDistribution  # noqa: E402
 from sklearn.datasets import make_classification, make_multilabel_classification  # noqa: E402
-from sklearn.metrics import f1_score, roc_auc_score, roc_curve  # noqa: E402
+from sklearn.metrics import confusion_matrix, f1_score, roc_auc_score, roc_curve  # noqa: E402
 from sklearn.model_selection import GridSearchCV  # noqa: E402
 from sklearn.neural_network import MLPClassifier as SklearnMLPClassifier  # noqa: E402
 from sklearn.pipeline import make_pipeline  # noqa: E402
@@ -63,6 +63,9 @@ def test_summary_of_a_multilabel_indicator_matrix_has_a_row_per_label():
                                                                   average="macro"))
     with pytest.raises(ValueError, match="one label per sample.*classification_summary"):
         classification_scores(Y_true, Y_pred)
+    clf = MLPClassifier(max_iter=2, random_state=0).fit(Y_true, Y_true)
+    with pytest.raises(ValueError, match="one label per sample.*multilabel_confusion_matrix"):
+        plot_confusion_matrix(clf, Y_true, Y_true)
 
 
 def test_scores_include_probability_metrics(fitted):
@@ -99,6 +102,12 @@ def test_plots_draw_what_they_say(fitted):
     assert [line.get_label() for line in ax.get_lines()] == ["train loss", "validation loss"]
     assert len(ax.get_lines()[0].get_xdata()) == clf.n_iter_
     assert plot_confusion_matrix(clf, X, y).get_title() == ""
+    matrix = confusion_matrix(y, clf.predict(X))
+    shown = plot_confusion_matrix(clf, X, y, normalize=None).texts  # counts, as integers
+    assert [text.get_text() for text in shown] == [str(count) for count in matrix.ravel()]
+    rates = matrix / matrix.sum(axis=1, keepdims=True)
+    shown = plot_confusion_matrix(clf, X, y).texts
+    assert [text.get_text() for text in shown] == [f"{rate:.2f}" for rate in rates.ravel()]
     roc_ax, pr_ax = plot_roc_pr_curves(clf, X, y)
     assert len(roc_ax.get_lines()) >= 3 and len(pr_ax.get_lines()) >= 3
     assert roc_ax.get_xlabel() == "False positive rate" and pr_ax.get_ylabel() == "Precision"
