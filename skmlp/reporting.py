@@ -218,6 +218,10 @@ def plot_learning_curves(estimator, ax=None):
 
     if hasattr(estimator, "best_estimator_"):  # a fitted search, refit
         estimator = estimator.best_estimator_
+    elif hasattr(estimator, "cv_results_"):
+        raise ValueError(f"{type(estimator).__name__} was fitted with refit=False, so it has "
+                         "no best_estimator_ whose curves to draw; fit it with refit=True, or "
+                         "fit the estimator with its best_params_ and draw that.")
     if hasattr(estimator, "steps"):  # scikit-learn's or imblearn's Pipeline
         estimator = estimator.steps[-1][1]
     check_is_fitted(estimator)
@@ -386,8 +390,16 @@ def plot_series_anomalies(series, flags, *, scores=None, threshold=None, windows
     check_matplotlib_support("skmlp.reporting.plot_series_anomalies")
     import matplotlib.pyplot as plt
 
+    if isinstance(series, pd.DataFrame) and series.shape[1] == 1:
+        series = series.iloc[:, 0]
     if not isinstance(series, pd.Series):
-        series = pd.Series(np.asarray(series, dtype=float).ravel())
+        values = np.asarray(series, dtype=float)
+        if values.ndim == 2 and values.shape[1] == 1:
+            values = values[:, 0]
+        if values.ndim != 1:
+            raise ValueError(f"plot_series_anomalies draws one series, but got values of "
+                             f"shape {values.shape}; pass one column of them.")
+        series = pd.Series(values)
 
     for name, values in (("flags", flags), ("scores", scores)):
         if values is not None and len(values) != len(series):
@@ -453,6 +465,10 @@ def plot_search(search, params=None):
     from optuna.exceptions import ExperimentalWarning
     from optuna.visualization import matplotlib as optuna_plots
 
+    if hasattr(search, "cv_results_") and not hasattr(search, "study_"):
+        raise TypeError(f"plot_search draws an Optuna study, which {type(search).__name__} "
+                        "does not have: it takes a fitted skmlp.OptunaSearchCV. A grid "
+                        "search's results are in pandas.DataFrame(search.cv_results_).")
     check_is_fitted(search, "study_")
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", ExperimentalWarning)

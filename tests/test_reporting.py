@@ -10,6 +10,7 @@ import numpy as np  # noqa: E402
 import pandas as pd  # noqa: E402
 import pytest  # noqa: E402
 from optuna.distributions import FloatDistribution  # noqa: E402
+from sklearn.base import clone  # noqa: E402
 from sklearn.datasets import make_classification, make_multilabel_classification  # noqa: E402
 from sklearn.metrics import confusion_matrix, f1_score, roc_auc_score, roc_curve  # noqa: E402
 from sklearn.model_selection import GridSearchCV  # noqa: E402
@@ -153,6 +154,8 @@ def test_learning_curves_of_a_pipeline_or_search_are_its_final_models(fitted):
     ax = plot_learning_curves(search)
     np.testing.assert_array_equal(ax.get_lines()[0].get_ydata(),
                                   search.best_estimator_[-1].loss_curve_)
+    with pytest.raises(ValueError, match="fitted with refit=False, so it has no best_estimator_"):
+        plot_learning_curves(clone(search).set_params(refit=False).fit(X, y))
 
 
 def test_learning_curves_place_each_curve_at_its_own_epochs(fitted):
@@ -197,6 +200,13 @@ def test_series_anomaly_plot_takes_an_array_against_positions():
     flags[7] = True
     (ax,) = plot_series_anomalies(values, flags)
     np.testing.assert_array_equal(ax.collections[0].get_offsets(), [[7, values[7]]])
+    (ax,) = plot_series_anomalies(values[:, None], flags)  # one column
+    np.testing.assert_array_equal(ax.collections[0].get_offsets(), [[7, values[7]]])
+    frame = pd.DataFrame({"value": values}, index=pd.RangeIndex(100, 130))
+    (ax,) = plot_series_anomalies(frame, flags)  # one column, on its index
+    np.testing.assert_array_equal(ax.collections[0].get_offsets(), [[107, values[7]]])
+    with pytest.raises(ValueError, match=r"draws one series, but got values of shape \(30, 2\)"):
+        plot_series_anomalies(np.c_[values, values], flags)
 
 
 def test_search_plots_use_optunas_functions():
@@ -208,6 +218,9 @@ def test_search_plots_use_optunas_functions():
     history, importances = plot_search(search)
     assert "Optimization History" in history.get_title()
     assert "Importance" in importances.get_title(loc="left")
+    grid = GridSearchCV(MLPClassifier(max_iter=3), {"alpha": [1e-4, 1e-2]}, cv=2).fit(X, y)
+    with pytest.raises(TypeError, match="draws an Optuna study, which GridSearchCV does not"):
+        plot_search(grid)
 
 
 def test_plots_without_matplotlib_say_what_to_install(fitted, monkeypatch):
