@@ -342,6 +342,11 @@ class OptunaSearchCV(MetaEstimatorMixin, BaseEstimator):
     def fit(self, X, y=None, *, groups=None, **fit_params):
         """Run the study, then refit the best parameters on all of ``X, y``.
 
+        A fit replaces every result of the previous one once its study
+        opens (unlike ``GridSearchCV``, whose ``best_estimator_`` outlives a
+        later fit with ``refit=False``); one that fails before, on its
+        input, space or storage, leaves them as they were.
+
         Parameters
         ----------
         X : array-like of shape (n_samples, n_features)
@@ -386,7 +391,14 @@ class OptunaSearchCV(MetaEstimatorMixin, BaseEstimator):
                     optuna.storages.journal.JournalFileBackend(os.path.join(tmp, "journal")))
             opened = open_storage(storage, self.heartbeat_interval, grace)
             study_name = self.study_name or f"skmlp-{time.time_ns()}"
-            self.study_ = self._open_study(opened, study_name)
+            study = self._open_study(opened, study_name)
+            # from here on the search holds this fit's results only: with
+            # refit=False (or a callable refit) it sets no best_estimator_
+            # (best_score_), which an earlier fit's must not stand in for
+            for name in [name for name in vars(self) if name.endswith("_")
+                         and not name.startswith("_")]:
+                delattr(self, name)
+            self.study_ = study
             if n_jobs == 1:
                 optimize(self.study_, objective, n_trials, self.timeout)
             else:

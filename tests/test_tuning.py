@@ -238,6 +238,25 @@ def test_without_refit_prediction_is_unavailable_and_says_why(Xy):
     assert len(search.best_params_) == 1
 
 
+def test_a_refit_holds_only_its_own_results_and_a_failed_one_keeps_the_last(Xy):
+    X, y = Xy
+    frame = pd.DataFrame(X, columns=[f"f{i}" for i in range(X.shape[1])])
+    search = OptunaSearchCV(MLPClassifier(max_iter=2, random_state=0),
+                            {"alpha": FloatDistribution(1e-4, 1.0)}, n_trials=2, cv=2,
+                            random_state=0).fit(frame, y)
+    assert hasattr(search, "feature_names_in_") and hasattr(search, "refit_time_")
+    search.set_params(refit=False).fit(X, y)  # scikit-learn's searches keep the last model
+    for attr in ("best_estimator_", "refit_time_", "feature_names_in_", "predict"):
+        assert not hasattr(search, attr), attr
+    search.set_params(refit=lambda results: 0).fit(X, y)
+    assert search.best_index_ == 0 and not hasattr(search, "best_score_")
+    best = search.best_estimator_
+    with pytest.raises(ValueError, match="does not have: \\['nope'\\]"):
+        search.set_params(param_distributions={"nope": FloatDistribution(0, 1)}).fit(X, y)
+    assert search.best_estimator_ is best and search.best_index_ == 0
+    np.testing.assert_array_equal(search.predict(X), best.predict(X))
+
+
 def test_seeded_search_is_reproducible(Xy):
     X, y = Xy
     space = default_search_space(MLPClassifier())
