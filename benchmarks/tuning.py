@@ -93,7 +93,8 @@ def main(argv=None):
     parser = argparse.ArgumentParser(prog="python -m benchmarks.tuning", description=__doc__,
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--datasets", nargs="+", default=["yeast", "steel_plates"],
-                        choices=sorted(TASKS))
+                        choices=sorted(name for name, task in TASKS.items()
+                                       if task.kind == "classification"))
     parser.add_argument("--max-iter", type=int, default=100)
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--out", type=Path, default=Path("results"))

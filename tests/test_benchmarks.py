@@ -425,6 +425,16 @@ def test_tuning_benchmark_compares_both_searches_in_one_run(tmp_path, monkeypatc
     assert "OptunaSearchCV" in (folder / "summary.md").read_text()
 
 
+def test_tuning_benchmark_offers_the_classification_tasks_only(capsys):
+    from benchmarks import tuning
+
+    with pytest.raises(SystemExit):
+        tuning.main(["--datasets", "nyse_close"])  # the searches score macro-F1
+    err = capsys.readouterr().err
+    assert "invalid choice: 'nyse_close'" in err
+    assert "'maintenance_failure', 'maintenance_type', 'steel_plates', 'yeast')" in err
+
+
 @pytest.mark.parametrize("task_name", ["maintenance_failure", "nyse_close"])
 def test_every_model_is_scored_on_each_kind_of_task(task_name, monkeypatch):
     from functools import partial
