@@ -70,8 +70,8 @@ class SlidingWindows(TransformerMixin, BaseEstimator):
 
     def _check_series(self, X, reset):
         series = X.to_frame() if isinstance(X, pd.Series) else X
-        if isinstance(series, np.ndarray) and series.ndim == 1:
-            series = series.reshape(-1, 1)
+        if not _is_pandas(series) and np.ndim(series) == 1:  # an array or a list
+            series = np.asarray(series).reshape(-1, 1)
         with non_numeric_columns_named(self, series):
             series = validate_data(self, series, reset=reset, dtype=(np.float64, np.float32))
         if len(series) < self.window:

@@ -30,13 +30,14 @@ def test_feature_names_given_must_be_the_series_seen_in_fit():
         unnamed.get_feature_names_out(["a"])
 
 
-def test_one_dimensional_and_pandas_series_are_accepted():
+def test_one_dimensional_lists_arrays_and_pandas_series_are_accepted():
     index = pd.date_range("2024-01-01", periods=10, freq="h")
     series = pd.Series(np.arange(10.0), index=index, name="value")
     windows = SlidingWindows(window=4)
     out = windows.fit_transform(series)
     assert out.shape == (7, 4)
     np.testing.assert_array_equal(SlidingWindows(window=4).fit_transform(np.arange(10.0)), out)
+    np.testing.assert_array_equal(SlidingWindows(window=4).fit_transform(list(range(10))), out)
     per_sample = windows.window_scores_to_samples(np.arange(7.0), X=series)
     assert isinstance(per_sample, pd.Series) and per_sample.index.equals(index)
 
