@@ -393,13 +393,13 @@ def plot_series_anomalies(series, flags, *, scores=None, threshold=None, windows
     if isinstance(series, pd.DataFrame) and series.shape[1] == 1:
         series = series.iloc[:, 0]
     if not isinstance(series, pd.Series):
-        values = np.asarray(series, dtype=float)
-        if values.ndim == 2 and values.shape[1] == 1:
-            values = values[:, 0]
-        if values.ndim != 1:
+        points = np.asarray(series, dtype=float)
+        if points.ndim == 2 and points.shape[1] == 1:
+            points = points[:, 0]
+        if points.ndim != 1:
             raise ValueError(f"plot_series_anomalies draws one series, but got values of "
-                             f"shape {values.shape}; pass one column of them.")
-        series = pd.Series(values)
+                             f"shape {points.shape}; pass one column of them.")
+        series = pd.Series(points)
 
     for name, values in (("flags", flags), ("scores", scores)):
         if values is not None and len(values) != len(series):
