@@ -15,7 +15,7 @@ from sklearn.model_selection import train_test_split
 from sklearn.utils import check_random_state
 from sklearn.utils._param_validation import Interval, StrOptions
 from sklearn.utils.validation import check_is_fitted
-from skorch.callbacks import BatchScoring, EarlyStopping, EpochScoring
+from skorch.callbacks import BatchScoring, Callback, EarlyStopping, EpochScoring
 from torch.optim import lr_scheduler
 from tqdm.auto import tqdm
 
@@ -137,6 +137,9 @@ def _supported_callback(callback):
     """``callback`` if skmlp's training loop can run it, else a ValueError that says why."""
     kind = callback[1] if isinstance(callback, tuple) else callback
     kind = kind if isinstance(kind, type) else type(kind)
+    if not issubclass(kind, Callback):
+        raise TypeError(f"callbacks holds skorch callbacks (instances or classes, or "
+                        f"(name, callback) pairs), but got {callback!r}.")
     if issubclass(kind, (EpochScoring, BatchScoring)):
         raise ValueError(
             f"skorch's {kind.__name__} is not supported: it scores the underlying skorch "

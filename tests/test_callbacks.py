@@ -1,6 +1,7 @@
 """Training behaviour composed from callbacks: schedules, early stopping, checkpoints, progress."""
 
 import pickle
+import re
 
 import numpy as np
 import pytest
@@ -13,6 +14,7 @@ from skorch.callbacks import (
     Callback,
     Checkpoint,
     EpochScoring,
+    GradientNormClipping,
     LRScheduler,
     TrainEndCheckpoint,
 )
@@ -174,6 +176,19 @@ def test_skorch_scoring_callbacks_are_refused_with_the_alternatives(data, Scorin
                                          "validation_scores_.*history.record"):
         clf.fit(X, y)
     assert not hasattr(clf, "net_")
+
+
+@pytest.mark.parametrize("callback", [42, ("clip", "GradientNormClipping")])
+def test_callbacks_that_are_not_skorch_callbacks_are_refused_by_name(data, callback):
+    X, y = data
+    clf = MLPClassifier(max_iter=2, callbacks=[callback])
+    with pytest.raises(TypeError, match=re.escape(f"holds skorch callbacks (instances or "
+                                                  f"classes, or (name, callback) pairs), but "
+                                                  f"got {callback!r}")):
+        clf.fit(X, y)
+    assert not hasattr(clf, "net_")
+    classes_too = MLPClassifier(max_iter=2, callbacks=[("clip", GradientNormClipping)])
+    assert classes_too.fit(X, y).n_iter_ == 2
 
 
 @pytest.mark.parametrize("every, batch_hooks", [("epoch", False), ("batch", True)])
