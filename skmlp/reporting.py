@@ -75,7 +75,9 @@ def classification_scores(y_true, y_pred, y_proba=None, labels=None):
                 f"({list(labels)}): it needs one column per label, in their order. Pass "
                 "labels=estimator.classes_ when y_true lacks a class.")
         scores["roc_auc"] = _roc_auc(y_true, y_proba, labels)
-        scores["log_loss"] = log_loss(y_true, y_proba, labels=labels)
+        # log_loss reads the columns in sorted label order, whatever the order of labels
+        order = np.argsort(labels)
+        scores["log_loss"] = log_loss(y_true, y_proba[:, order], labels=labels[order])
     return pd.Series(scores)
 
 

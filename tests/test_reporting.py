@@ -79,6 +79,15 @@ def test_scores_include_probability_metrics(fitted):
     assert regression_scores([1.0, 2.0], [1.0, 4.0])["rmse"] == pytest.approx(np.sqrt(2))
 
 
+def test_probability_scores_follow_the_column_order_that_labels_give():
+    y_true = np.array(["a", "b", "c", "a"])
+    y_pred = np.array(["a", "b", "b", "a"])
+    proba = np.array([[0.8, 0.1, 0.1], [0.1, 0.8, 0.1], [0.1, 0.6, 0.3], [0.7, 0.2, 0.1]])
+    sorted_columns = classification_scores(y_true, y_pred, proba)
+    shuffled = classification_scores(y_true, y_pred, proba[:, [2, 0, 1]], labels=["c", "a", "b"])
+    pd.testing.assert_series_equal(shuffled, sorted_columns, check_exact=False, rtol=1e-12)
+
+
 def test_binary_roc_auc_scores_the_positive_class():
     y = np.array([0, 0, 1, 1, 0, 1])
     proba_pos = np.array([0.1, 0.6, 0.7, 0.4, 0.2, 0.9])
