@@ -134,7 +134,7 @@ def _unchanged_on_error(estimator, in_place):
 
 
 def _supported_callback(callback):
-    """``callback`` if skmlp's training loop can run it, else a ValueError that says why."""
+    """``callback`` if skmlp's training loop can run it, else an error that says why."""
     kind = callback[1] if isinstance(callback, tuple) else callback
     kind = kind if isinstance(kind, type) else type(kind)
     if not issubclass(kind, Callback):
