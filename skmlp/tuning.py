@@ -384,6 +384,12 @@ class OptunaSearchCV(MetaEstimatorMixin, BaseEstimator):
                               self.enable_pruning, self.return_train_score)
         grace = 2 * self.heartbeat_interval
         n_jobs = effective_n_jobs(self.n_jobs)
+        if n_jobs > 1 and isinstance(self.storage, optuna.storages.InMemoryStorage):
+            raise ValueError(
+                f"An InMemoryStorage lives in this process: the n_jobs={self.n_jobs} worker "
+                "processes would each fill a copy of their own. Leave storage=None (the "
+                "workers then share a temporary journal file), or give a file or database "
+                "storage such as 'sqlite:///study.db'.")
         with tempfile.TemporaryDirectory() as tmp, optuna_logging(self.verbose):
             storage = self.storage
             if storage is None and n_jobs > 1:

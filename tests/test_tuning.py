@@ -337,6 +337,17 @@ def test_zero_jobs_are_rejected(Xy):
         OptunaSearchCV(MLPClassifier(), {}, n_jobs=0).fit(*Xy)
 
 
+def test_an_in_memory_storage_object_is_refused_for_worker_processes(Xy):
+    # each worker would fill its own copy and the search would find no trial
+    storage = optuna.storages.InMemoryStorage()
+    search = OptunaSearchCV(MLPClassifier(max_iter=2), {"alpha": FloatDistribution(1e-4, 1.0)},
+                            n_trials=2, cv=2, n_jobs=2, storage=storage)
+    with pytest.raises(ValueError, match="InMemoryStorage lives in this process: the n_jobs=2"):
+        search.fit(*Xy)
+    assert storage.get_all_studies() == []  # refused before any study or trial
+    assert search.set_params(n_jobs=1).fit(*Xy).n_trials_ == 2
+
+
 @pytest.mark.parametrize("estimator, kind", [
     (MLPClassifier(), "classifier"),
     (make_pipeline(StandardScaler(), MLPRegressor()), "regressor"),
