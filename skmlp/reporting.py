@@ -336,7 +336,8 @@ def plot_roc_pr_curves(estimator, X, y, axes=None):
     proba = estimator.predict_proba(X)
     y = np.asarray(y)
     classes = estimator.classes_
-    multilabel = y.ndim == 2  # a column of y and of proba per label
+    # a column of y and of proba per label, as classification_scores tells them
+    multilabel = type_of_target(y) == "multilabel-indicator"
     shown = classes[1:] if len(classes) == 2 and not multilabel else classes
     for label in shown:
         column = list(classes).index(label)
