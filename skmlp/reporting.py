@@ -72,7 +72,7 @@ def classification_scores(y_true, y_pred, y_proba=None, labels=None):
         if y_proba.ndim != 2 or y_proba.shape[1] != len(labels):
             raise ValueError(
                 f"y_proba has shape {y_proba.shape}, but there are {len(labels)} labels "
-                f"({list(labels)}): it needs one column per label, in their order. Pass "
+                f"({labels.tolist()}): it needs one column per label, in their order. Pass "
                 "labels=estimator.classes_ when y_true lacks a class.")
         scores["roc_auc"] = _roc_auc(y_true, y_proba, labels)
         # log_loss reads the columns in sorted label order, whatever the order of labels

@@ -180,7 +180,8 @@ def test_learning_curves_place_each_curve_at_its_own_epochs(fitted):
 
 def test_reports_reject_inputs_that_do_not_fit_together(fitted):
     clf, X, y = fitted
-    with pytest.raises(ValueError, match=r"y_proba has shape \(300, 2\), but there are 3 labels"):
+    with pytest.raises(ValueError, match=r"y_proba has shape \(300, 2\), but there are 3 labels "
+                       r"\(\['a', 'b', 'c'\]\)"):
         classification_scores(y, clf.predict(X), clf.predict_proba(X)[:, :2])
     with pytest.raises(ValueError, match="has no predict_proba"):
         plot_roc_pr_curves(MLPRegressor(max_iter=2).fit(X, X[:, 0]), X, X[:, 0])
