@@ -50,6 +50,7 @@ from sklearn.preprocessing import StandardScaler
 from skmlp import MLPAutoencoder, SlidingWindows
 from skmlp.datasets import NAB_SERIES, load_nab, load_predictive_maintenance
 
+from . import _arguments
 from ._results import publish, results_folder, stamped
 
 WINDOW = 30
@@ -192,7 +193,7 @@ def main(argv=None):
     parser = argparse.ArgumentParser(prog="python -m benchmarks.anomaly", description=__doc__,
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--out", type=Path, default=Path("results"))
-    parser.add_argument("--seeds", type=int, nargs="+", default=[0, 1, 2])
+    parser.add_argument("--seeds", type=_arguments.seed, nargs="+", default=[0, 1, 2])
     args = parser.parse_args(argv)
     folder = results_folder(args.out, stamped("anomaly"))
     series = pd.DataFrame([{**row, "seed": seed} for seed in args.seeds

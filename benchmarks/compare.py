@@ -25,6 +25,7 @@ from tqdm.auto import tqdm
 
 from skmlp.reporting import classification_scores, regression_scores
 
+from . import _arguments
 from ._results import publish, results_folder, stamped
 from .models import MODELS, build
 from .tasks import TASKS
@@ -55,8 +56,8 @@ def parse_args(argv):
     parser.add_argument("--out", type=Path, default=Path("results"))
     parser.add_argument("--overwrite", action="store_true",
                         help="replace an existing results folder of the same name")
-    parser.add_argument("--seed", type=int, default=0)
-    parser.add_argument("--n-jobs", type=int, default=1,
+    parser.add_argument("--seed", type=_arguments.seed, default=0)
+    parser.add_argument("--n-jobs", type=_arguments.n_jobs, default=1,
                         help="fits run at once, in processes (-1: one per CPU); the fit "
                              "times compare best at the default 1")
     return parser.parse_args(argv)

@@ -57,6 +57,7 @@ from sklearn.preprocessing import StandardScaler
 from skmlp import MLPAutoencoder, MLPClassifier, MLPRegressor
 from skmlp.datasets import load_predictive_maintenance
 
+from . import _arguments
 from ._results import publish, results_folder, stamped
 from .tasks import TASKS
 
@@ -298,7 +299,7 @@ def main(argv=None):
                         help="candidates to run (default: all of the kind): " + "; ".join(
                             f"{kind}: {', '.join(study.candidates)}"
                             for kind, study in STUDIES.items()))
-    parser.add_argument("--n-jobs", type=int, default=2)
+    parser.add_argument("--n-jobs", type=_arguments.n_jobs, default=2)
     parser.add_argument("--out", type=Path, default=Path("results"))
     args = parser.parse_args(argv)
     valid = list(STUDIES[args.kind].candidates)

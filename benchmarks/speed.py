@@ -40,6 +40,7 @@ from skmlp import MLPClassifier, MLPRegressor
 from skmlp._runtime import thread_budget
 from skmlp.modules import MLP
 
+from . import _arguments
 from ._results import publish, results_folder, stamped
 
 N_FEATURES, N_CLASSES, BATCH, LR = 20, 3, 200, 1e-3
@@ -373,16 +374,18 @@ def with_ratios(table, keys):
 def main(argv=None):
     parser = argparse.ArgumentParser(prog="python -m benchmarks.speed", description=__doc__,
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--sizes", nargs="+", type=int,
+    parser.add_argument("--sizes", nargs="+", type=_arguments.at_least(1),
                         default=[1_000, 10_000, 100_000, 1_000_000])
-    parser.add_argument("--deep-rows", type=int, default=100_000)
-    parser.add_argument("--memory-rows", type=int, default=1_000_000)
-    parser.add_argument("--repeats", type=int, default=3,
+    parser.add_argument("--deep-rows", type=_arguments.at_least(1), default=100_000)
+    parser.add_argument("--memory-rows", type=_arguments.at_least(1), default=1_000_000)
+    parser.add_argument("--repeats", type=_arguments.at_least(1), default=3,
                         help="fits of each implementation per size; the fastest counts")
-    parser.add_argument("--regression-rows", type=int, default=100_000,
+    parser.add_argument("--regression-rows", type=_arguments.at_least(1), default=100_000,
                         help="rows of the regressor's data; up to 100k of them are predicted "
                              "at once and up to 300 one at a time")
-    parser.add_argument("--defaults-sizes", nargs="+", type=int, default=[10_000, 100_000],
+    # a stratified quarter of them held out: at least a row of each class
+    parser.add_argument("--defaults-sizes", nargs="+", type=_arguments.at_least(4 * N_CLASSES),
+                        default=[10_000, 100_000],
                         help="rows for the fits with each library's defaults (one fit each: "
                              "at 100k rows they take about a minute)")
     parser.add_argument("--out", type=Path, default=Path("results"))

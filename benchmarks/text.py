@@ -23,13 +23,17 @@ from sklearn import neural_network
 from sklearn.exceptions import ConvergenceWarning
 from sklearn.feature_extraction.text import TfidfVectorizer
 from sklearn.metrics import accuracy_score, f1_score
-from sklearn.model_selection import StratifiedKFold
+from sklearn.model_selection import StratifiedKFold, train_test_split
 from sklearn.pipeline import make_pipeline
 
 from skmlp import MLPClassifier
 from skmlp.datasets import load_ag_news
 
+from . import _arguments
 from ._results import publish, results_folder, stamped
+
+#: AG News's topics (its classes)
+N_TOPICS = 4
 
 MODELS = {
     "sklearn": lambda seed: neural_network.MLPClassifier(random_state=seed),
@@ -42,8 +46,10 @@ MODELS = {
 def _texts(rows):
     X, y = load_ag_news(return_X_y=True)
     texts = X["title"] + " " + X["description"]
-    if rows:
-        texts, y = texts.sample(rows, random_state=0), y.sample(rows, random_state=0)
+    if rows is not None and rows < len(texts):
+        # stratified: every topic keeps its share, so that every fold holds each one
+        texts, _, y, _ = train_test_split(texts, y, train_size=rows, stratify=y,
+                                          random_state=0)
     return texts.reset_index(drop=True), y.reset_index(drop=True)
 
 
@@ -89,12 +95,17 @@ def summarise(folds):
 def main(argv=None):
     parser = argparse.ArgumentParser(prog="python -m benchmarks.text", description=__doc__,
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--folds", type=int, default=3)
-    parser.add_argument("--max-features", type=int, default=20000)
-    parser.add_argument("--rows", type=int, help="a random subset of this many texts")
-    parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--folds", type=_arguments.at_least(2), default=3)
+    parser.add_argument("--max-features", type=_arguments.at_least(1), default=20000)
+    parser.add_argument("--rows", type=_arguments.at_least(1),
+                        help="a random subset of this many texts, each topic in its share "
+                             "(all of them when there are fewer)")
+    parser.add_argument("--seed", type=_arguments.seed, default=0)
     parser.add_argument("--out", type=Path, default=Path("results"))
     args = parser.parse_args(argv)
+    if args.rows is not None and args.rows < N_TOPICS * args.folds:
+        parser.error(f"--rows {args.rows} is too few for {args.folds} stratified folds of "
+                     f"{N_TOPICS} topics: give at least {N_TOPICS * args.folds}")
     folder = results_folder(args.out, stamped("text"))
     folds = run(args.folds, args.max_features, args.rows, args.seed)
     folds.to_csv(folder / "folds.csv", index=False)

@@ -24,6 +24,7 @@ from sklearn.preprocessing import StandardScaler
 
 from skmlp import MLPClassifier, OptunaSearchCV
 
+from . import _arguments
 from ._results import publish, results_folder, stamped
 from .tasks import TASKS
 
@@ -95,8 +96,8 @@ def main(argv=None):
     parser.add_argument("--datasets", nargs="+", default=["yeast", "steel_plates"],
                         choices=sorted(name for name, task in TASKS.items()
                                        if task.kind == "classification"))
-    parser.add_argument("--max-iter", type=int, default=100)
-    parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--max-iter", type=_arguments.at_least(1), default=100)
+    parser.add_argument("--seed", type=_arguments.seed, default=0)
     parser.add_argument("--out", type=Path, default=Path("results"))
     args = parser.parse_args(argv)
     folder = results_folder(args.out, stamped("tuning"))

@@ -60,6 +60,36 @@ def test_unknown_names_list_the_valid_ones(option, name, capsys):
     assert f"invalid choice: '{name}'" in err and "choose from" in err
 
 
+@pytest.mark.parametrize("module, argv, message", [
+    ("compare", ["--n-jobs", "0"], "--n-jobs: must not be 0"),
+    ("compare", ["--seed", "-1"], "--seed: must be at least 0, got -1"),
+    ("defaults", ["--n-jobs", "0"], "--n-jobs: must not be 0"),
+    ("anomaly", ["--seeds", "0", "-2"], "--seeds: must be at least 0, got -2"),
+    ("tuning", ["--max-iter", "0"], "--max-iter: must be at least 1, got 0"),
+    ("speed", ["--repeats", "0"], "--repeats: must be at least 1, got 0"),
+    ("speed", ["--defaults-sizes", "11"], "--defaults-sizes: must be at least 12, got 11"),
+    ("text", ["--folds", "1"], "--folds: must be at least 2, got 1"),
+    ("text", ["--rows", "many"], "--rows: invalid integer value: 'many'"),
+    ("text", ["--rows", "7", "--folds", "2"], "--rows 7 is too few for 2 stratified folds"),
+])
+def test_bad_numbers_are_usage_errors_before_any_work(module, argv, message, tmp_path, capsys):
+    import importlib
+
+    with pytest.raises(SystemExit) as exit_info:
+        importlib.import_module(f"benchmarks.{module}").main(argv + ["--out", str(tmp_path)])
+    assert exit_info.value.code == 2
+    assert message in capsys.readouterr().err
+    assert not any(tmp_path.iterdir())  # no results folder started
+
+
+def test_text_subset_keeps_each_topics_share():
+    from benchmarks import text
+
+    texts, y = text._texts(40)
+    assert len(texts) == 40 and y.value_counts().tolist() == [10] * text.N_TOPICS
+    assert len(text._texts(10**6)[0]) == len(text._texts(None)[0])
+
+
 def test_existing_results_folder_needs_overwrite(tmp_path):
     (tmp_path / "taken").mkdir()
     (tmp_path / "taken" / "keep.txt").write_text("old results")

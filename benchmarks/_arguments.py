@@ -1,0 +1,30 @@
+"""Argument types the benchmarks' command lines share: a bad number is a usage
+error that names the option, not a traceback from deep inside a run."""
+
+import argparse
+
+
+def at_least(minimum):
+    """An ``argparse`` type: an integer no smaller than ``minimum``."""
+
+    def integer(text):
+        value = int(text)  # argparse turns a ValueError into "invalid integer value"
+        if value < minimum:
+            raise argparse.ArgumentTypeError(f"must be at least {minimum}, got {value}")
+        return value
+
+    integer.__name__ = "integer"  # the name argparse gives the type in its messages
+    return integer
+
+
+def n_jobs(text):
+    """An ``argparse`` type: joblib's ``n_jobs``, any integer but 0 (-1: one per CPU)."""
+    value = int(text)
+    if value == 0:
+        raise argparse.ArgumentTypeError("must not be 0: give the number of worker "
+                                         "processes, or -1 for one per CPU")
+    return value
+
+
+#: A seed for numpy's and scikit-learn's random states, which take no negative one.
+seed = at_least(0)
