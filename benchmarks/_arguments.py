@@ -2,6 +2,7 @@
 error that names the option, not a traceback from deep inside a run."""
 
 import argparse
+from pathlib import Path
 
 
 def at_least(minimum):
@@ -24,6 +25,18 @@ def n_jobs(text):
         raise argparse.ArgumentTypeError("must not be 0: give the number of worker "
                                          "processes, or -1 for one per CPU")
     return value
+
+
+def folder_name(text):
+    """An ``argparse`` type: the name of one folder, to be made under ``--out``.
+
+    No path: with ``--overwrite`` the folder is deleted first, and ``""``,
+    ``.``, ``..`` or ``a/b`` would point at ``--out`` itself or elsewhere.
+    """
+    if text in ("", ".", "..") or Path(text).name != text:
+        raise argparse.ArgumentTypeError(
+            f"{text!r} is not a folder name: give one name (no '/'), made under --out")
+    return text
 
 
 #: A seed for numpy's and scikit-learn's random states, which take no negative one.

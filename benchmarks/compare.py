@@ -51,8 +51,8 @@ def parse_args(argv):
     parser.add_argument("--scenario", nargs="+", choices=sorted(SCENARIOS), metavar="NAME",
                         help="run named studies instead of the comparison: "
                              f"{', '.join(sorted(SCENARIOS))}")
-    parser.add_argument("--run", help="results folder name under --out "
-                                      "(default: mode and time stamp)")
+    parser.add_argument("--run", type=_arguments.folder_name,
+                        help="results folder name under --out (default: mode and time stamp)")
     parser.add_argument("--out", type=Path, default=Path("results"))
     parser.add_argument("--overwrite", action="store_true",
                         help="replace an existing results folder of the same name")

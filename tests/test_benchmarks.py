@@ -101,6 +101,18 @@ def test_existing_results_folder_needs_overwrite(tmp_path):
     assert folder == tmp_path / "taken" and list(folder.iterdir()) == []
 
 
+@pytest.mark.parametrize("run", [".", "..", "../elsewhere", "a/b"])
+def test_run_name_is_one_folder_under_out_so_overwrite_deletes_nothing_else(run, tmp_path,
+                                                                             capsys):
+    out = tmp_path / "results"
+    (out / "earlier-run").mkdir(parents=True)
+    with pytest.raises(SystemExit):
+        compare.main(["--run", run, "--overwrite", "--out", str(out), "--datasets", "yeast",
+                      "--models", "sklearn"])
+    assert f"{run!r} is not a folder name" in capsys.readouterr().err
+    assert (out / "earlier-run").is_dir()
+
+
 def test_interrupted_run_keeps_every_finished_fold(tmp_path, monkeypatch):
     evaluate = compare.evaluate
     calls = []
