@@ -177,8 +177,14 @@ class OptunaSearchCV(MetaEstimatorMixin, BaseEstimator):
         for ``n_jobs > 1``), ``"sqlite:///study.db"``, or
         ``"postgresql://user@host/db"`` for workers on several machines.
     study_name : str or None, default=None
-        Name of the study in ``storage``; an existing study of that name is
-        resumed.
+        Name of the study in ``storage``; None: a new name for each fit.
+    load_if_exists : bool, default=False
+        Resume the study ``study_name`` if ``storage`` holds it already (as
+        Optuna's ``create_study``): the search runs only the trials the
+        study lacks. False refuses an existing study before any trial, so
+        that a search run again (on other data, other folds) does not mix
+        its trials with the old ones. Workers of one study, on one machine
+        or several, set it to True.
     sampler, pruner : optuna sampler and pruner, default=None
         TPE (seeded with ``random_state``, plus the worker's number for
         ``n_jobs > 1``) and the median pruner by default. A sampler given
@@ -272,6 +278,7 @@ class OptunaSearchCV(MetaEstimatorMixin, BaseEstimator):
                    Interval(Integral, 1, None, closed="left"), None],
         "storage": [str, object, None],
         "study_name": [str, None],
+        "load_if_exists": ["boolean"],
         "sampler": [object, None],
         "pruner": [object, None],
         "start_from_estimator": ["boolean"],
@@ -282,8 +289,8 @@ class OptunaSearchCV(MetaEstimatorMixin, BaseEstimator):
 
     def __init__(self, estimator, param_distributions, *, n_trials=20, timeout=None, cv=5,
                  scoring=None, refit=True, error_score=np.nan, return_train_score=False,
-                 random_state=None, n_jobs=None,
-                 storage=None, study_name=None, sampler=None, pruner=None,
+                 random_state=None, n_jobs=None, storage=None, study_name=None,
+                 load_if_exists=False, sampler=None, pruner=None,
                  start_from_estimator=True, enable_pruning=True, heartbeat_interval=10,
                  verbose=0):
         self.estimator = estimator
@@ -299,6 +306,7 @@ class OptunaSearchCV(MetaEstimatorMixin, BaseEstimator):
         self.n_jobs = n_jobs
         self.storage = storage
         self.study_name = study_name
+        self.load_if_exists = load_if_exists
         self.sampler = sampler
         self.pruner = pruner
         self.start_from_estimator = start_from_estimator
@@ -436,9 +444,16 @@ class OptunaSearchCV(MetaEstimatorMixin, BaseEstimator):
     def _open_study(self, storage, study_name):
         """The study ``study_name`` in ``storage``, new or resumed, checked that
         this search can continue it; a new one starts from the estimator."""
-        study = optuna.create_study(
-            storage=storage, study_name=study_name, direction="maximize",
-            sampler=self._sampler(), pruner=self._pruner(), load_if_exists=True)
+        try:
+            study = optuna.create_study(
+                storage=storage, study_name=study_name, direction="maximize",
+                sampler=self._sampler(), pruner=self._pruner(),
+                load_if_exists=self.load_if_exists)
+        except optuna.exceptions.DuplicatedStudyError as err:
+            raise optuna.exceptions.DuplicatedStudyError(
+                f"The storage already holds a study named {study_name!r}. Pass "
+                "load_if_exists=True to resume it, or give the search another "
+                "study_name.") from err
         if study.directions != [optuna.study.StudyDirection.MAXIMIZE]:
             # Optuna loads an existing study whatever direction it was created with
             raise ValueError(

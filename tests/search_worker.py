@@ -25,7 +25,8 @@ def data():
 def search(storage, study_name, n_trials, max_iter=40, **kwargs):
     return OptunaSearchCV(MLPClassifier(max_iter=max_iter, random_state=0), SPACE,
                           n_trials=n_trials, cv=3, scoring="f1_macro", storage=storage,
-                          study_name=study_name, refit=False, enable_pruning=False,
+                          study_name=study_name, load_if_exists=True, refit=False,
+                          enable_pruning=False,
                           **kwargs)
 
 

@@ -30,7 +30,8 @@ def test_a_resumed_study_is_not_started_again(tmp_path, Xy):
     search = OptunaSearchCV(MLPClassifier(max_iter=5, random_state=0),
                             {"alpha": FloatDistribution(1e-5, 1.0, log=True)}, n_trials=2,
                             cv=2, refit=False, random_state=0,
-                            storage=f"sqlite:///{tmp_path / 'study.db'}", study_name="resumed")
+                            storage=f"sqlite:///{tmp_path / 'study.db'}", study_name="resumed",
+                            load_if_exists=True)
     search.fit(X, y)
     search.set_params(n_trials=4).fit(X, y)
     fixed = [t.number for t in search.study_.trials if "fixed_params" in t.system_attrs]
@@ -40,6 +41,23 @@ def test_a_resumed_study_is_not_started_again(tmp_path, Xy):
     assert len(search.study_.trials) == 4 and search.n_trials_ == 4
 
 
+def test_an_existing_study_is_resumed_only_when_asked(tmp_path, Xy):
+    # a search run again on other data must not mix its trials with the old ones
+    X, y = Xy
+    storage = f"sqlite:///{tmp_path / 'study.db'}"
+    search = OptunaSearchCV(MLPClassifier(max_iter=2, random_state=0),
+                            {"alpha": FloatDistribution(1e-5, 1.0, log=True)}, n_trials=2,
+                            cv=2, random_state=0, storage=storage, study_name="kept").fit(X, y)
+    best = search.best_params_
+    with pytest.raises(optuna.exceptions.DuplicatedStudyError,
+                       match="already holds a study named 'kept'. Pass load_if_exists=True"):
+        search.set_params(n_trials=3).fit(X[::-1], y[::-1])
+    assert search.best_params_ == best  # the earlier fit's results stand
+    assert len(optuna.load_study(study_name="kept", storage=storage).trials) == 2
+    search.set_params(load_if_exists=True).fit(X, y)
+    assert search.n_trials_ == 3 and len(search.study_.trials) == 3
+
+
 def test_a_trial_started_after_the_study_is_full_is_tagged_and_left_out(tmp_path, Xy):
     # another worker's running trial fills the study: this worker's next
     # trial is not run, stays failed in the study and is not in cv_results_
@@ -47,7 +65,8 @@ def test_a_trial_started_after_the_study_is_full_is_tagged_and_left_out(tmp_path
     storage = f"sqlite:///{tmp_path / 'study.db'}"
     search = OptunaSearchCV(MLPClassifier(max_iter=5, random_state=0),
                             {"alpha": FloatDistribution(1e-5, 1.0, log=True)}, n_trials=2,
-                            cv=2, random_state=0, storage=storage, study_name="full")
+                            cv=2, random_state=0, storage=storage, study_name="full",
+                            load_if_exists=True)
     search.fit(X, y)
     optuna.load_study(study_name="full", storage=storage).ask()  # the other worker's
     search.set_params(n_trials=3).fit(X, y)
@@ -64,9 +83,10 @@ def test_a_stored_study_of_another_direction_or_space_is_refused(tmp_path, Xy):
     space = {"alpha": FloatDistribution(1e-5, 1.0, log=True)}
     with pytest.raises(ValueError, match="'losses' in this storage does not maximise"):
         OptunaSearchCV(MLPClassifier(max_iter=2), space, n_trials=2, cv=2, storage=storage,
-                       study_name="losses").fit(X, y)
+                       study_name="losses", load_if_exists=True).fit(X, y)
     search = OptunaSearchCV(MLPClassifier(max_iter=2), {"dropout": FloatDistribution(0, 0.5)},
-                            n_trials=2, cv=2, storage=storage, study_name="dropout").fit(X, y)
+                            n_trials=2, cv=2, storage=storage, study_name="dropout",
+                            load_if_exists=True).fit(X, y)
     best = search.best_params_
     with pytest.raises(ValueError, match=r"holds trials of another search space: trial 0 "
                                          r"suggested \['dropout'\]"):
@@ -86,7 +106,7 @@ def test_a_trial_that_failed_between_its_suggestions_does_not_block_a_resume(tmp
     space = {"alpha": FloatDistribution(1e-5, 1.0, log=True),
              "dropout": FloatDistribution(0.0, 0.5)}
     found = OptunaSearchCV(MLPClassifier(max_iter=2), space, n_trials=2, cv=2,
-                           storage=storage, study_name="partial").fit(X, y)
+                           storage=storage, study_name="partial", load_if_exists=True).fit(X, y)
     assert list(found.cv_results_["state"]) == ["FAIL", "COMPLETE", "COMPLETE"]
     assert found.cv_results_["params"][0] == {}
 

@@ -142,7 +142,8 @@ def test_ranks_and_parameter_columns_are_grid_search_cvs(Xy):
     for alpha in alphas:
         study.enqueue_trial({"alpha": alpha})
     found = OptunaSearchCV(estimator, {"alpha": CategoricalDistribution([1e-3, -1.0])},
-                           n_trials=2, cv=2, storage=storage, study_name="ties")
+                           n_trials=2, cv=2, storage=storage, study_name="ties",
+                           load_if_exists=True)
     with pytest.warns(FitFailedWarning):
         found.fit(X, y)
     assert list(found.cv_results_["params"]) == list(grid.cv_results_["params"])
@@ -172,7 +173,7 @@ def test_a_parameter_of_a_conditional_space_is_masked_where_a_trial_lacks_it(Xy)
     study.enqueue_trial({"depth": 1})
     study.enqueue_trial({"depth": 2, "dropout": 0.1})
     found = OptunaSearchCV(estimator, _depth_then_dropout, n_trials=2, cv=2,
-                           storage=storage, study_name="depth").fit(*Xy)
+                           storage=storage, study_name="depth", load_if_exists=True).fit(*Xy)
     assert list(found.cv_results_["params"]) == list(grid.cv_results_["params"])
     for name in ("param_hidden_layer_sizes", "param_dropout"):
         ours, theirs = found.cv_results_[name], grid.cv_results_[name]
@@ -436,7 +437,8 @@ def test_wilcoxon_pruner_compares_trials_fold_by_fold(Xy):
     found = OptunaSearchCV(
         MLPClassifier(max_iter=30, n_iter_no_change=100, random_state=0),
         {"learning_rate_init": CategoricalDistribution([1e-7, 3e-3])}, n_trials=2, cv=6,
-        storage=storage, study_name="folds", pruner=optuna.pruners.WilcoxonPruner()).fit(X, y)
+        storage=storage, study_name="folds", load_if_exists=True,
+        pruner=optuna.pruners.WilcoxonPruner()).fit(X, y)
     good, bad = found.study_.trials
     folds = good.user_attrs["split_scores"]["score"]
     # each fold's score at its fold number, no epoch reports
