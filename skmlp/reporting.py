@@ -466,6 +466,8 @@ def plot_search(search, params=None):
     import warnings
 
     from optuna.exceptions import ExperimentalWarning
+
+    check_matplotlib_support("skmlp.reporting.plot_search")
     from optuna.visualization import matplotlib as optuna_plots
 
     if hasattr(search, "cv_results_") and not hasattr(search, "study_"):

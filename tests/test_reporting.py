@@ -240,7 +240,8 @@ def test_plots_without_matplotlib_say_what_to_install(fitted, monkeypatch):
              "plot_confusion_matrix": lambda: plot_confusion_matrix(clf, X, y),
              "plot_roc_pr_curves": lambda: plot_roc_pr_curves(clf, X, y),
              "plot_series_anomalies": lambda: plot_series_anomalies(pd.Series([1.0, 2.0]),
-                                                                    [False, True])}
+                                                                    [False, True]),
+             "plot_search": lambda: plot_search(object())}
     for name, plot in plots.items():
         owner = "ConfusionMatrixDisplay.from_estimator" if name == "plot_confusion_matrix" \
             else f"skmlp.reporting.{name}"
