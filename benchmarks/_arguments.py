@@ -1,5 +1,6 @@
-"""Argument types the benchmarks' command lines share: a bad number is a usage
-error that names the option, not a traceback from deep inside a run."""
+"""Argument types the benchmarks' command lines share: a value a run cannot
+take is a usage error that names the option, before any work, not a traceback
+from deep inside the run (or, for a results folder, a deleted one)."""
 
 import argparse
 from pathlib import Path
