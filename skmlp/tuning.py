@@ -183,8 +183,9 @@ class OptunaSearchCV(MetaEstimatorMixin, BaseEstimator):
         Optuna's ``create_study``): the search runs only the trials the
         study lacks. False refuses an existing study before any trial, so
         that a search run again (on other data, other folds) does not mix
-        its trials with the old ones. Workers of one study, on one machine
-        or several, set it to True.
+        its trials with the old ones. Searches that share a study (the same
+        script started on several machines) set it to True; the search's
+        own ``n_jobs`` workers need not.
     sampler, pruner : optuna sampler and pruner, default=None
         TPE (seeded with ``random_state``, plus the worker's number for
         ``n_jobs > 1``) and the median pruner by default. A sampler given
