@@ -463,11 +463,10 @@ def plot_search(search, params=None):
     >>> history_ax.get_title()
     'Optimization History Plot'
     """
+    check_matplotlib_support("skmlp.reporting.plot_search")
     import warnings
 
     from optuna.exceptions import ExperimentalWarning
-
-    check_matplotlib_support("skmlp.reporting.plot_search")
     from optuna.visualization import matplotlib as optuna_plots
 
     if hasattr(search, "cv_results_") and not hasattr(search, "study_"):
