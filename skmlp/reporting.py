@@ -128,7 +128,8 @@ def classification_summary(y_true, y_pred, labels=None):
         per label, named by its column number).
     labels : array-like, default=None
         Classes to report, in order; by default every label seen (every
-        column of an indicator matrix).
+        column of an indicator matrix). A class absent from ``y_true`` has
+        recall and F1 0 (``zero_division=0``, as ``classification_report``).
 
     Returns
     -------
@@ -145,6 +146,8 @@ def classification_summary(y_true, y_pred, labels=None):
     [0.5, 1.0]
     """
     labels = unique_labels(y_true, y_pred) if labels is None else np.asarray(labels)
+    if not len(labels):
+        raise ValueError("labels is empty: name at least one class to report.")
     precision, recall, f1, support = precision_recall_fscore_support(
         y_true, y_pred, labels=labels, zero_division=0)
     (tn, fp), _ = multilabel_confusion_matrix(y_true, y_pred, labels=labels).transpose(1, 2, 0)
@@ -155,8 +158,10 @@ def classification_summary(y_true, y_pred, labels=None):
                          index=pd.Index(labels, name="class"))
     per_class = table.drop(columns="support")
     table.loc["macro avg"] = [*per_class.mean(), support.sum()]
-    table.loc["weighted avg"] = [*np.average(per_class, axis=0, weights=support),
-                                 support.sum()]
+    # none of the labels in y_true: 0, as classification_report's zero_division=0
+    weighted = (np.average(per_class, axis=0, weights=support) if support.sum()
+                else np.zeros(per_class.shape[1]))
+    table.loc["weighted avg"] = [*weighted, support.sum()]
     table["support"] = table["support"].astype(int)
     return table
 
