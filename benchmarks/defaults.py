@@ -36,12 +36,18 @@ seconds.
     python -m benchmarks.defaults --kind regression   # about 2 minutes
     python -m benchmarks.defaults --kind anomaly      # about 8 minutes
     python -m benchmarks.defaults --candidates sklearn skmlp
+    python -m benchmarks.defaults --candidates sklearn skmlp --unscaled
+
+``--unscaled`` leaves the numbers as they come (categories are still one-hot
+encoded): how each estimator fares without a scaler in front, as when a
+user swaps scikit-learn's MLP for skmlp's in code that has none.
 """
 
 import argparse
 import time
 import warnings
 from dataclasses import dataclass
+from functools import partial
 from pathlib import Path
 
 import numpy as np
@@ -52,7 +58,7 @@ from sklearn.ensemble import IsolationForest
 from sklearn.metrics import f1_score, r2_score, roc_auc_score
 from sklearn.model_selection import KFold, StratifiedKFold
 from sklearn.pipeline import make_pipeline
-from sklearn.preprocessing import StandardScaler
+from sklearn.preprocessing import FunctionTransformer, StandardScaler
 
 from skmlp import MLPAutoencoder, MLPClassifier, MLPRegressor
 from skmlp.datasets import load_predictive_maintenance
@@ -246,6 +252,15 @@ STUDIES = {
 }
 
 
+def _without_scaling(preprocessor):
+    """``preprocessor()`` with its ``StandardScaler`` left out: a bare scaler
+    becomes the identity, a column transformer passes the numbers through."""
+    built = preprocessor()
+    if isinstance(built, StandardScaler):
+        return FunctionTransformer()
+    return built.set_params(remainder="passthrough")
+
+
 def _evaluate(kind, data_name, candidate, preprocessor, X, y, train, test, fold):
     study = STUDIES[kind]
     model = make_pipeline(preprocessor(), study.candidates[candidate](fold))
@@ -260,10 +275,12 @@ def _evaluate(kind, data_name, candidate, preprocessor, X, y, train, test, fold)
             "fit_seconds": seconds}
 
 
-def run(candidates, n_jobs=2, kind="classification"):
+def run(candidates, n_jobs=2, kind="classification", unscaled=False):
     study = STUDIES[kind]
     jobs = []
     for name, (preprocessor, X, y) in study.data_sets().items():
+        if unscaled:
+            preprocessor = partial(_without_scaling, preprocessor)
         for fold, (train, test) in enumerate(study.folds(X, y)):
             jobs += [delayed(_evaluate)(kind, name, candidate, preprocessor, X, y, train,
                                         test, fold)
@@ -299,6 +316,8 @@ def main(argv=None):
                         help="candidates to run (default: all of the kind): " + "; ".join(
                             f"{kind}: {', '.join(study.candidates)}"
                             for kind, study in STUDIES.items()))
+    parser.add_argument("--unscaled", action="store_true",
+                        help="no StandardScaler in front of the candidates")
     parser.add_argument("--n-jobs", type=_arguments.n_jobs, default=2)
     parser.add_argument("--out", type=Path, default=Path("results"))
     args = parser.parse_args(argv)
@@ -307,8 +326,9 @@ def main(argv=None):
         if name not in valid:
             parser.error(f"argument --candidates: invalid choice: {name!r} for --kind "
                          f"{args.kind} (choose from {', '.join(valid)})")
-    folder = results_folder(args.out, stamped(f"defaults-{args.kind}"))
-    folds = run(args.candidates or valid, args.n_jobs, args.kind)
+    name = f"defaults-{args.kind}" + ("-unscaled" if args.unscaled else "")
+    folder = results_folder(args.out, stamped(name))
+    folds = run(args.candidates or valid, args.n_jobs, args.kind, args.unscaled)
     folds.to_csv(folder / "folds.csv", index=False)
     publish(folder, report(folds, args.kind))
     return 0

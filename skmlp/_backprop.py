@@ -152,6 +152,13 @@ class ExplicitBackprop:
 
     def __init__(self, module, kind, l1=0.0, weight_decay=0.0):
         self.layers = list(module.layers)
+        # an MLP's input standardisation: no parameters, so no gradient. Its
+        # buffers (set in place) are read here once: looking a buffer up on a
+        # module costs about as much as the multiply-add itself (~3 µs a batch)
+        self.standardizer = getattr(module, "standardizer", None)
+        if self.standardizer is not None:
+            self.input_offset = self.standardizer.offset
+            self.input_factor = self.standardizer.factor
         self.kind = kind
         self.l1 = l1
         self.weight_decay = weight_decay
@@ -176,6 +183,9 @@ class ExplicitBackprop:
         accumulated.
         """
         with torch.no_grad():
+            if self.standardizer is not None:
+                X = (torch.addcmul(self.input_offset, X, self.input_factor)
+                     if X.layout == torch.strided else self.standardizer(X))
             saved = []
             for layer in self.layers:
                 if isinstance(layer, nn.Linear):

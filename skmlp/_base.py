@@ -8,13 +8,15 @@ from functools import partial
 from numbers import Integral, Real
 
 import numpy as np
+import scipy.sparse as sp
 import torch
 from sklearn.base import BaseEstimator, _fit_context
 from sklearn.exceptions import ConvergenceWarning
 from sklearn.model_selection import train_test_split
+from sklearn.preprocessing import StandardScaler
 from sklearn.utils import check_random_state
 from sklearn.utils._param_validation import Interval, StrOptions
-from sklearn.utils.validation import check_is_fitted
+from sklearn.utils.validation import _check_sample_weight, check_is_fitted
 from skorch.callbacks import BatchScoring, Callback, EarlyStopping, EpochScoring
 from torch.optim import lr_scheduler
 from tqdm.auto import tqdm
@@ -43,6 +45,8 @@ _LBFGS_HISTORY = 10
 #: Objective evaluations an L-BFGS line search may make (torch's default)
 _LBFGS_LINE_SEARCH = 25
 _FUSED = {"adam", "adamw", "sgd"}
+#: Values per block of rows when the input's column statistics are computed
+_STATISTICS_BLOCK_VALUES = 2 ** 20
 
 #: Sparse formats taken as they are (others are converted to the first), as
 #: scikit-learn's perceptrons take them.
@@ -296,6 +300,8 @@ class BaseMLP(BaseEstimator, metaclass=ABCMeta):
             self.net_ = self._build_net(X.shape[1], sizes, len(train), batch_size, device)
             with seeded(self._seed, device):
                 self.net_.initialize()
+            if not one_pass:
+                self._fit_input_statistics(X, sample_weight)
             self.n_iter_ = self.t_ = 0
         elif not one_pass:
             self.net_ = self._warm_started_net(X.shape[1], sizes, len(train), batch_size,
@@ -310,6 +316,31 @@ class BaseMLP(BaseEstimator, metaclass=ABCMeta):
         self._record_history(len(train), converged_check=not one_pass)
         self._after_training(train, valid)
         return self
+
+    def _fit_input_statistics(self, X, sample_weight):
+        """Set the network's input standardisation from ``X`` (dense ``X`` only).
+
+        ``StandardScaler`` computes the statistics, a block of rows at a time:
+        at once, its float64 temporaries would take twice the memory of float32
+        data (more than training itself needs).
+        """
+        standardizer = getattr(self.net_.module_, "standardizer", None)
+        if standardizer is None or sp.issparse(X):
+            return
+        sample_weight = _check_sample_weight(sample_weight, X)
+        scaler = StandardScaler()
+        indicator = np.ones(X.shape[1], dtype=bool)
+        rows = max(1, _STATISTICS_BLOCK_VALUES // max(1, X.shape[1]))
+        for start in range(0, X.shape[0], rows):
+            block, weight = X[start:start + rows], sample_weight[start:start + rows]
+            if weight.any():  # (a block of zero weights adds nothing, and is refused)
+                scaler.partial_fit(block, sample_weight=weight)
+            indicator &= ((block == 0) | (block == 1)).all(axis=0)
+        # 0/1 columns (one-hot codes, flags) stay as they are, on the unit
+        # scale already: standardised, a rare category's 1 would grow to
+        # 1 / sqrt(its share) (30 for one row in a thousand)
+        standardizer.fit_statistics(np.where(indicator, 0.0, scaler.mean_),
+                                    np.where(indicator, 1.0, scaler.scale_))
 
     def _warm_started_net(self, n_features, sizes, n_rows, batch_size, device):
         """The fitted network and its history, in a net built from the current parameters.
@@ -406,6 +437,7 @@ class BaseMLP(BaseEstimator, metaclass=ABCMeta):
             module__activation=self.activation,
             module__dropout=_dropout_per_layer(self.dropout, len(sizes)),
             module__batch_norm=self.batch_norm,
+            module__standardize=self.standardize_inputs,
         )
 
     def _build_net(self, n_features, sizes, n_rows, batch_size, device):
@@ -541,16 +573,28 @@ class BaseMLP(BaseEstimator, metaclass=ABCMeta):
         return [layer for layer in self.net_.module_.modules()
                 if isinstance(layer, torch.nn.Linear)]
 
+    def _weights_and_biases(self):
+        """``(weight, bias)`` of each linear layer as numpy copies, the first
+        one's on the input as given (its standardisation folded in)."""
+        pairs = [(layer.weight.detach().cpu(), layer.bias.detach().cpu())
+                 for layer in self._linear_layers()]
+        standardizer = getattr(self.net_.module_, "standardizer", None)
+        if standardizer is not None:
+            # W (x * factor + offset) + b == (W * factor) x + (W offset + b)
+            weight, bias = pairs[0]
+            pairs[0] = (weight * standardizer.factor.cpu(),
+                        torch.addmv(bias, weight, standardizer.offset.cpu()))
+        return [(weight.numpy().T.copy(), bias.numpy().copy()) for weight, bias in pairs]
+
     @property
     def coefs_(self):
         """Weight matrices of the linear layers, ``(fan_in, fan_out)`` each (copies)."""
-        return [layer.weight.detach().cpu().numpy().T.copy()
-                for layer in self._linear_layers()]
+        return [weight for weight, _ in self._weights_and_biases()]
 
     @property
     def intercepts_(self):
         """Bias vectors of the linear layers (copies)."""
-        return [layer.bias.detach().cpu().numpy().copy() for layer in self._linear_layers()]
+        return [bias for _, bias in self._weights_and_biases()]
 
     @property
     def n_layers_(self):

@@ -172,6 +172,23 @@ def training_parameters(hidden_layer_sizes, dropout, tol_mode="abs"):
                                            tol=_TOL_DOCS[tol_mode])
 
 
+STANDARDIZE_INPUTS_PARAMETER = """\
+standardize_inputs : bool, default=True
+        Standardise each input column inside the network, to mean 0 and
+        standard deviation 1 over the rows ``fit`` is given
+        (sample-weighted, as ``StandardScaler``), so that features in large
+        units (prices, counts, sensor readings) train as well as scaled
+        ones; scikit-learn's MLP needs a scaler in front for that. Columns
+        of only 0 and 1 (one-hot codes, flags) are left as they are. The
+        statistics are part of the network: a warm start keeps them, and
+        ``coefs_[0]``, ``intercepts_[0]`` are the first layer's weights on
+        the input as given. On input a ``StandardScaler`` has already
+        standardised it changes nothing. Sparse input, and a network that
+        ``partial_fit`` starts, are used as given (centring would make
+        sparse data dense; one batch of a stream does not tell a column's
+        spread).
+"""
+
 DEVICE_PARAMETERS = """\
 device : str or torch.device, default="cpu"
         Where to train and predict: ``"cpu"``, ``"cuda"`` (or

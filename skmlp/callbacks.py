@@ -23,11 +23,11 @@ class DivergenceCheck(Callback):
     --------
     >>> from skmlp import MLPRegressor
     >>> import numpy as np
-    >>> X = np.array([[1e30], [2e30], [3e30]])
-    >>> MLPRegressor(max_iter=2).fit(X, [1., 2., 3.])
+    >>> X = np.array([[1.0], [2.0], [3.0]])
+    >>> MLPRegressor(solver="sgd", learning_rate_init=1e30, max_iter=2).fit(X, [1., 2., 3.])
     Traceback (most recent call last):
     ...
-    FloatingPointError: Training diverged at epoch 1: ...
+    FloatingPointError: Training diverged at epoch ...: ...
     """
 
     def on_epoch_end(self, net, **kwargs):

@@ -16,7 +16,12 @@ from ._base import (
     _store_init_params,
 )
 from ._losses import combined_sample_weight
-from ._parameter_docs import DEVICE_PARAMETERS, FITTED_ATTRIBUTES, training_parameters
+from ._parameter_docs import (
+    DEVICE_PARAMETERS,
+    FITTED_ATTRIBUTES,
+    STANDARDIZE_INPUTS_PARAMETER,
+    training_parameters,
+)
 
 
 def _validation_accuracy(outputs, data):
@@ -65,6 +70,7 @@ class MLPClassifier(ClassifierMixin, BaseMLP):
         ``{{0: 1, 1: p}}`` gives the same loss as torch's
         ``BCEWithLogitsLoss(pos_weight=p)``.
 
+    {STANDARDIZE_INPUTS_PARAMETER}
     {DEVICE_PARAMETERS}
     Attributes
     ----------
@@ -98,6 +104,7 @@ class MLPClassifier(ClassifierMixin, BaseMLP):
 
     _parameter_constraints: dict = {
         **BaseMLP._parameter_constraints,
+        "standardize_inputs": ["boolean"],
         "class_weight": [dict, StrOptions({"balanced"}), None],
     }
 
@@ -108,7 +115,8 @@ class MLPClassifier(ClassifierMixin, BaseMLP):
                  random_state=None, tol=1e-4, verbose=0, warm_start=False, momentum=0.9,
                  nesterovs_momentum=True, early_stopping=False, validation_fraction=0.1,
                  beta_1=0.9, beta_2=0.999, epsilon=1e-8, n_iter_no_change=10, max_fun=15000,
-                 class_weight=None, device="cpu", callbacks=None):
+                 class_weight=None, standardize_inputs=True,
+                 device="cpu", callbacks=None):
         _store_init_params(self, locals())
 
     # -- targets -----------------------------------------------------------------

@@ -77,10 +77,62 @@ class Dropout(nn.Dropout):
         return torch.rand_like(X).ge_(self.p).mul_(1 / (1 - self.p))
 
 
+class Standardize(nn.Module):
+    """``(X - mean) / scale`` per column, computed as ``X * factor + offset``.
+
+    ``factor = 1 / scale`` and ``offset = -mean / scale`` are buffers that
+    start as the identity (1 and 0) and are set once, from the training data,
+    by the estimator that owns the network (:meth:`fit_statistics`); a warm
+    start or a pickle keeps them with the weights. One fused multiply-add:
+    it runs on every training batch.
+
+    Sparse batches (text counts, one-hot codes) pass through unchanged while
+    the statistics are the identity, which they stay for sparse training
+    data: centring would make them dense. A network whose statistics were
+    set makes them dense first.
+
+    Parameters
+    ----------
+    n_features : int
+        Width of the input.
+
+    Examples
+    --------
+    >>> import torch
+    >>> from skmlp.modules import Standardize
+    >>> layer = Standardize(2).fit_statistics(mean=[1.0, 10.0], scale=[2.0, 5.0])
+    >>> layer(torch.tensor([[3.0, 0.0]]))
+    tensor([[ 1., -2.]])
+    """
+
+    def __init__(self, n_features):
+        super().__init__()
+        self.register_buffer("factor", torch.ones(n_features))
+        self.register_buffer("offset", torch.zeros(n_features))
+
+    def fit_statistics(self, mean, scale):
+        """Standardise with these column means and scales (in float64, then
+        stored as the buffers' float32); returns self."""
+        mean, scale = (torch.as_tensor(v, dtype=torch.float64) for v in (mean, scale))
+        with torch.no_grad():
+            self.factor.copy_(1 / scale)
+            self.offset.copy_(-mean / scale)
+        return self
+
+    def forward(self, X):
+        if X.layout != torch.strided:
+            if not (self.offset.any() or self.factor.ne(1).any()):
+                return X
+            X = X.to_dense()
+        # a new tensor: X may share memory with the caller's array
+        return torch.addcmul(self.offset, X, self.factor)
+
+
 class MLP(nn.Module):
     """A stack of hidden blocks followed by a linear output layer.
 
-    Each hidden block is ``Linear -> [BatchNorm1d] -> activation -> [Dropout]``.
+    Each hidden block is ``Linear -> [BatchNorm1d] -> activation -> [Dropout]``;
+    with ``standardize``, the input is standardised first (:class:`Standardize`).
 
     Parameters
     ----------
@@ -100,6 +152,9 @@ class MLP(nn.Module):
     init : {"torch", "glorot"}, default="torch"
         How the linear layers start: torch's default, or scikit-learn's
         Glorot uniform initialisation (biases included).
+    standardize : bool, default=False
+        Standardise the input with a :class:`Standardize` layer
+        (:attr:`standardizer`; None without), before :attr:`layers`.
 
     Examples
     --------
@@ -112,8 +167,10 @@ class MLP(nn.Module):
     """
 
     def __init__(self, n_features, n_outputs, hidden_layer_sizes, activation,
-                 dropout, batch_norm, init="torch"):
+                 dropout, batch_norm, init="torch", standardize=False):
         super().__init__()
+        # apart from ``layers``: the layers a gradient flows back through
+        self.standardizer = Standardize(n_features) if standardize else None
         layers = []
         width = n_features
         for size, p in zip(hidden_layer_sizes, dropout, strict=True):
@@ -132,6 +189,8 @@ class MLP(nn.Module):
         self.layers = nn.Sequential(*layers)
 
     def forward(self, X):
+        if self.standardizer is not None:
+            X = self.standardizer(X)
         return self.layers(X)
 
 

@@ -16,7 +16,12 @@ from ._base import (
     _has_stochastic_solver,
     _store_init_params,
 )
-from ._parameter_docs import DEVICE_PARAMETERS, FITTED_ATTRIBUTES, training_parameters
+from ._parameter_docs import (
+    DEVICE_PARAMETERS,
+    FITTED_ATTRIBUTES,
+    STANDARDIZE_INPUTS_PARAMETER,
+    training_parameters,
+)
 
 
 def _validation_r2(outputs, data, exp_link):
@@ -64,6 +69,7 @@ default="squared_error"
         column, and divides the targets by their (sample-weighted) mean
         instead of standardising them, so the network starts near the mean.
 
+    {STANDARDIZE_INPUTS_PARAMETER}
     {DEVICE_PARAMETERS}
     Attributes
     ----------
@@ -89,6 +95,7 @@ default="squared_error"
 
     _parameter_constraints: dict = {
         **BaseMLP._parameter_constraints,
+        "standardize_inputs": ["boolean"],
         "loss": [StrOptions({"squared_error", "absolute_error", "huber", "poisson"})],
     }
 
@@ -99,7 +106,8 @@ default="squared_error"
                  random_state=None, tol=1e-4, verbose=0, warm_start=False, momentum=0.9,
                  nesterovs_momentum=True, early_stopping=False, validation_fraction=0.1,
                  beta_1=0.9, beta_2=0.999, epsilon=1e-8, n_iter_no_change=10, max_fun=15000,
-                 loss="squared_error", device="cpu", callbacks=None):
+                 loss="squared_error", standardize_inputs=True,
+                 device="cpu", callbacks=None):
         _store_init_params(self, locals())
 
     def _encode_targets(self, y, *, reset, classes=None, sample_weight=None):

@@ -69,6 +69,19 @@ def test_loss_and_gradients_match_autograd(kind, activation, dropout, weighted, 
     _check_one_step(module, kind, l1, weight_decay, X, y, weight)
 
 
+@pytest.mark.parametrize("batch_norm", [False, True])
+@pytest.mark.parametrize("kind", ["cross_entropy", "squared_error"])
+def test_gradients_through_the_input_standardisation_match_autograd(kind, batch_norm):
+    generator = torch.Generator().manual_seed(0)
+    torch.manual_seed(0)
+    module = MLP(6, 3, (16, 8), "relu", (0.2, 0.2), batch_norm, standardize=True).train()
+    X = torch.randn(40, 6, generator=generator) * 100 + 30
+    module.standardizer.fit_statistics(mean=X.mean(0), scale=X.std(0))
+    reference = copy.deepcopy(module)
+    _check_one_step(module, kind, 0.0, 0.01, X, _targets(kind, 40, 3, generator), None,
+                    reference=reference)
+
+
 @pytest.mark.parametrize("momentum", [0.1, None])  # None: a cumulative average
 @pytest.mark.parametrize("activation", ["relu", "gelu"])
 @pytest.mark.parametrize("kind", ["cross_entropy", "squared_error"])

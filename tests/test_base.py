@@ -603,6 +603,9 @@ def test_a_warm_started_fit_that_diverges_keeps_the_weights_before_it(Estimator,
 
 def test_weights_are_exposed_like_scikit_learns(data):
     X, _ = data
+    # columns in other units: coefs_[0] and intercepts_[0] take the input as
+    # given, the network's standardisation folded into them
+    X = X * np.array([1, 10, 100, 0.01, 0.1, 1]) + 5
     y = np.arange(len(X)) % 3
     clf = MLPClassifier(hidden_layer_sizes=(5, 4), max_iter=3, random_state=0).fit(X, y)
     assert [c.shape for c in clf.coefs_] == [(6, 5), (5, 4), (4, 3)]
@@ -614,9 +617,83 @@ def test_weights_are_exposed_like_scikit_learns(data):
     for W, b in zip(clf.coefs_[:-1], clf.intercepts_[:-1], strict=True):
         hidden = np.maximum(hidden @ W + b, 0)
     logits = hidden @ clf.coefs_[-1] + clf.intercepts_[-1]
-    np.testing.assert_allclose(clf.predict_proba(X), softmax(logits, axis=1), atol=1e-5)
+    # (to float32 rounding of the folded weights)
+    np.testing.assert_allclose(clf.predict_proba(X), softmax(logits, axis=1), atol=5e-5)
     clf.coefs_[0][:] = 0  # copies: the network keeps its weights
     assert np.abs(clf.coefs_[0]).sum() > 0
+
+
+# -- input standardisation ---------------------------------------------------------
+
+@pytest.mark.parametrize("Estimator", ESTIMATORS)
+def test_predictions_do_not_depend_on_the_units_of_the_features(Estimator, data):
+    X, y = data
+    units = np.array([1e-3, 1, 50, 1e4, 3e5, 1e6])
+    params = dict(max_iter=5, random_state=0)
+    as_is = Estimator(**params).fit(X, y)
+    in_units = Estimator(**params).fit(X * units + 7 * units, y)
+    np.testing.assert_allclose(in_units.predict(X * units + 7 * units), as_is.predict(X),
+                               atol=1e-3)
+    # without it, the large columns swamp the others (scikit-learn's behaviour)
+    raw = Estimator(standardize_inputs=False, **params).fit(X * units + 7 * units, y)
+    assert not np.allclose(raw.predict(X * units + 7 * units), as_is.predict(X), atol=1e-3)
+
+
+@pytest.mark.parametrize("Estimator", ESTIMATORS)
+def test_standardised_input_trains_exactly_as_without_the_standardisation(Estimator, data):
+    # the statistics of a StandardScaler's output are 0 and 1 to float32: the
+    # network's step then changes no value, and the fit is the same to the bit
+    X, y = data
+    fits = [Estimator(max_iter=5, random_state=0, standardize_inputs=flag).fit(X, y)
+            for flag in (True, False)]
+    assert fits[0].loss_curve_ == fits[1].loss_curve_
+    np.testing.assert_array_equal(fits[0].predict(X), fits[1].predict(X))
+
+
+@pytest.mark.parametrize("Estimator", ESTIMATORS)
+@pytest.mark.parametrize("block_values", [2 ** 20, 7], ids=["one_block", "blocks_of_a_row"])
+def test_indicator_columns_are_not_standardised(Estimator, data, block_values, monkeypatch):
+    monkeypatch.setattr("skmlp._base._STATISTICS_BLOCK_VALUES", block_values)
+    X, y = data
+    flags = (np.arange(len(X)) % 50 == 0).astype(float)  # a rare category
+    X = np.column_stack([X * 10 + 1, flags])
+    model = Estimator(max_iter=1, random_state=0).fit(X, y)
+    standardized = model.net_.module_.standardizer(torch.as_tensor(X, dtype=torch.float32))
+    np.testing.assert_array_equal(standardized[:, -1], flags)
+    numbers = X[:, :-1]
+    np.testing.assert_allclose(standardized[:, :-1],
+                               (numbers - numbers.mean(axis=0)) / numbers.std(axis=0),
+                               atol=1e-4)
+
+
+@pytest.mark.parametrize("Estimator", ESTIMATORS)
+@pytest.mark.parametrize("block_values", [2 ** 20, 7], ids=["one_block", "blocks_of_a_row"])
+def test_input_statistics_are_sample_weighted_and_kept_by_a_warm_start(Estimator, data,
+                                                                        block_values,
+                                                                        monkeypatch):
+    monkeypatch.setattr("skmlp._base._STATISTICS_BLOCK_VALUES", block_values)
+    X, y = data
+    X = X * 100 + 3
+    weight = np.where(np.arange(len(X)) % 4 == 0, 0.0, 2.0)
+    model = Estimator(max_iter=2, warm_start=True, random_state=0).fit(X, y, weight)
+    kept = X[weight > 0]
+    standardized = (kept - kept.mean(axis=0)) / kept.std(axis=0)
+    standardizer = model.net_.module_.standardizer
+    np.testing.assert_allclose(standardizer(torch.as_tensor(kept, dtype=torch.float32)),
+                               standardized, atol=1e-4)
+    model.fit(X * 10, y)  # goes on training the same network, on the same scale
+    np.testing.assert_allclose(
+        model.net_.module_.standardizer(torch.as_tensor(kept, dtype=torch.float32)),
+        standardized, atol=1e-4)
+
+
+@pytest.mark.parametrize("Estimator", ESTIMATORS)
+def test_a_network_partial_fit_starts_takes_the_input_as_given(Estimator, data):
+    X, y = data
+    model = Estimator(random_state=0).partial_fit(X * 100 + 3, y, **(
+        {"classes": np.unique(y)} if Estimator is MLPClassifier else {}))
+    standardizer = model.net_.module_.standardizer
+    assert not standardizer.offset.any() and standardizer.factor.eq(1).all()
 
 
 @pytest.mark.parametrize("name", ["coefs_", "intercepts_", "n_layers_"])
@@ -635,13 +712,25 @@ def test_sparse_features_train_and_predict_as_their_dense_copy(Estimator, fmt, n
                                                                density):
     X = sparse.random(120, 100, density=density, format=fmt, random_state=0)
     y = (X @ np.linspace(-1, 1, 100) > 0).astype(int)
+    # sparse input is used as given (not standardised): so is its dense copy here
     params = dict(hidden_layer_sizes=(8,), max_iter=4, early_stopping=True,
-                  n_iter_no_change=4, random_state=0, **network)
+                  n_iter_no_change=4, random_state=0, standardize_inputs=False, **network)
     from_sparse = Estimator(**params).fit(X, y)
     from_dense = Estimator(**params).fit(X.toarray(), y)
     np.testing.assert_allclose(from_sparse.loss_curve_, from_dense.loss_curve_, rtol=1e-5)
     np.testing.assert_allclose(from_sparse.coefs_[0], from_dense.coefs_[0], atol=1e-5)
     predict = getattr(from_sparse, "predict_proba", from_sparse.predict)
+    np.testing.assert_allclose(predict(X), predict(X.toarray()), atol=1e-5)
+
+
+@pytest.mark.parametrize("Estimator", ESTIMATORS)
+@pytest.mark.parametrize("density", [0.02, 0.2], ids=["sparse_batches", "dense_batches"])
+def test_a_network_standardised_on_dense_features_predicts_sparse_ones_as_dense(Estimator,
+                                                                               density):
+    X = sparse.random(120, 100, density=density, format="csr", random_state=0)
+    y = (X @ np.linspace(-1, 1, 100) > 0).astype(int)
+    model = Estimator(hidden_layer_sizes=(8,), max_iter=4, random_state=0).fit(X.toarray(), y)
+    predict = getattr(model, "predict_proba", model.predict)
     np.testing.assert_allclose(predict(X), predict(X.toarray()), atol=1e-5)
 
 

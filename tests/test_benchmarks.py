@@ -165,6 +165,21 @@ def test_defaults_study_rejects_candidates_not_of_its_kind(kind, name, capsys):
     assert f"invalid choice: {name!r}" in capsys.readouterr().err
 
 
+def test_unscaled_defaults_study_leaves_the_numbers_as_they_come():
+    from sklearn.preprocessing import StandardScaler
+
+    from benchmarks import defaults
+    from benchmarks.tasks import TASKS
+    task = TASKS["maintenance_type"]
+    X, _ = task.load()
+    unscaled = defaults._without_scaling(task.preprocessor).fit_transform(X)
+    numbers = X.drop(columns=task.categorical).to_numpy()
+    # the one-hot codes first, then the numbers untouched
+    np.testing.assert_array_equal(unscaled[:, -numbers.shape[1]:], numbers)
+    np.testing.assert_array_equal(defaults._without_scaling(StandardScaler).fit_transform(
+        numbers), numbers)
+
+
 def test_anomaly_defaults_study_trains_on_normal_rows_and_ranks_the_test_fold():
     from benchmarks import defaults
 

@@ -1,4 +1,4 @@
-"""The torch modules: activations, blocks, initialisation, dropout."""
+"""The torch modules: activations, blocks, initialisation, dropout, input standardisation."""
 
 import copy
 
@@ -8,7 +8,7 @@ import torch
 
 from skmlp import MLPAutoencoder, MLPClassifier, MLPRegressor
 from skmlp._runtime import seeded
-from skmlp.modules import ACTIVATIONS, MLP, Dropout
+from skmlp.modules import ACTIVATIONS, MLP, Dropout, Standardize
 
 
 @pytest.mark.parametrize("Estimator, method", [
@@ -105,3 +105,12 @@ def test_cpu_dropout_drops_a_share_p_keeps_the_mean_and_is_identity_in_eval(p):
     torch.testing.assert_close(x.grad, (out != 0).float() / (1 - p))
     layer.eval()
     assert layer(x) is x
+
+
+def test_standardize_leaves_sparse_batches_sparse_until_it_has_statistics():
+    dense = torch.tensor([[0.0, 2.0], [4.0, 0.0]])
+    batch = dense.to_sparse_csr()
+    layer = Standardize(2)
+    assert layer(batch) is batch  # identity statistics: sparse training data
+    layer.fit_statistics(mean=[1.0, 1.0], scale=[2.0, 4.0])
+    torch.testing.assert_close(layer(batch), torch.tensor([[-0.5, 0.25], [1.5, -0.25]]))
