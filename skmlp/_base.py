@@ -45,8 +45,10 @@ _LBFGS_HISTORY = 10
 #: Objective evaluations an L-BFGS line search may make (torch's default)
 _LBFGS_LINE_SEARCH = 25
 _FUSED = {"adam", "adamw", "sgd"}
-#: Values per block of rows when the input's column statistics are computed
-_STATISTICS_BLOCK_VALUES = 2 ** 20
+#: Values per block of rows when the input's column statistics are computed:
+#: 2 ** 20 added 17 MB to the peak memory of a fit on 1M x 20 float32 rows
+#: (16 MB without statistics), 2 ** 16 less than 1 MB, at 0.5 s for the whole
+_STATISTICS_BLOCK_VALUES = 2 ** 16
 
 #: Sparse formats taken as they are (others are converted to the first), as
 #: scikit-learn's perceptrons take them.
@@ -327,14 +329,17 @@ class BaseMLP(BaseEstimator, metaclass=ABCMeta):
         standardizer = getattr(self.net_.module_, "standardizer", None)
         if standardizer is None or sp.issparse(X):
             return
-        sample_weight = _check_sample_weight(sample_weight, X)
+        if sample_weight is not None:
+            sample_weight = _check_sample_weight(sample_weight, X)
         scaler = StandardScaler()
         indicator = np.ones(X.shape[1], dtype=bool)
         rows = max(1, _STATISTICS_BLOCK_VALUES // max(1, X.shape[1]))
         for start in range(0, X.shape[0], rows):
-            block, weight = X[start:start + rows], sample_weight[start:start + rows]
-            if weight.any():  # (a block of zero weights adds nothing, and is refused)
-                scaler.partial_fit(block, sample_weight=weight)
+            block = X[start:start + rows]
+            if sample_weight is None:
+                scaler.partial_fit(block)
+            elif sample_weight[start:start + rows].any():  # zero weights add nothing
+                scaler.partial_fit(block, sample_weight=sample_weight[start:start + rows])
             indicator &= ((block == 0) | (block == 1)).all(axis=0)
         # 0/1 columns (one-hot codes, flags) stay as they are, on the unit
         # scale already: standardised, a rare category's 1 would grow to

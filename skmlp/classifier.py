@@ -57,7 +57,8 @@ class MLPClassifier(ClassifierMixin, BaseMLP):
     of 128 units instead of one of 100, and ``dropout=0.3``.
     ``MLPClassifier(hidden_layer_sizes=(100,), dropout=0.0)`` trains
     scikit-learn's default network. The layers start, as scikit-learn's
-    do, from Glorot uniform weights and biases.
+    do, from Glorot uniform weights and biases. Unlike scikit-learn's, the
+    network standardises its input itself (``standardize_inputs``).
 
     Parameters
     ----------

@@ -47,12 +47,13 @@ class MLPRegressor(RegressorMixin, BaseMLP):
     A drop-in replacement for :class:`sklearn.neural_network.MLPRegressor`
     with the same parameter names, plus dropout, batch norm, an L1 penalty,
     robust losses, more activations, optimizers and learning-rate
-    schedules, and GPU training. Targets are standardised internally (for
-    the Poisson loss, divided by their mean) and predictions come back in
-    the original units; ``y`` may have several columns. The network is
-    scikit-learn's: the classifier's wider, dropout-regularised one did
-    not fit regression better on ten data sets (``python -m
-    benchmarks.defaults --kind regression``; README).
+    schedules, and GPU training. Inputs (``standardize_inputs``) and
+    targets are standardised internally (targets, for the Poisson loss,
+    divided by their mean) and predictions come back in the original units;
+    ``y`` may have several columns. The network is scikit-learn's: the
+    classifier's wider, dropout-regularised one did not fit regression
+    better on ten data sets (``python -m benchmarks.defaults --kind
+    regression``; README).
 
     Parameters
     ----------
