@@ -112,11 +112,18 @@ class Standardize(nn.Module):
 
     def fit_statistics(self, mean, scale):
         """Standardise with these column means and scales (in float64, then
-        stored as the buffers' float32); returns self."""
+        stored as the buffers' float32); returns self.
+
+        A column whose factor or offset float32 cannot hold (a spread below
+        ~3e-39, which float32 data cannot resolve anyway) is left as it is.
+        """
         mean, scale = (torch.as_tensor(v, dtype=torch.float64) for v in (mean, scale))
+        factor, offset = 1 / scale, -mean / scale
+        largest = torch.finfo(self.factor.dtype).max
+        held = (factor.abs() <= largest) & (offset.abs() <= largest)
         with torch.no_grad():
-            self.factor.copy_(1 / scale)
-            self.offset.copy_(-mean / scale)
+            self.factor.copy_(torch.where(held, factor, 1.0))
+            self.offset.copy_(torch.where(held, offset, 0.0))
         return self
 
     def forward(self, X):

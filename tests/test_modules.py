@@ -114,3 +114,17 @@ def test_standardize_leaves_sparse_batches_sparse_until_it_has_statistics():
     assert layer(batch) is batch  # identity statistics: sparse training data
     layer.fit_statistics(mean=[1.0, 1.0], scale=[2.0, 4.0])
     torch.testing.assert_close(layer(batch), torch.tensor([[-0.5, 0.25], [1.5, -0.25]]))
+
+
+def test_standardize_leaves_a_column_float32_cannot_scale_as_it_is():
+    layer = Standardize(3).fit_statistics(mean=[0.0, 1e-39, 2.0], scale=[1e-40, 1e-40, 4.0])
+    torch.testing.assert_close(layer.factor, torch.tensor([1.0, 1.0, 0.25]))
+    torch.testing.assert_close(layer.offset, torch.tensor([0.0, 0.0, -0.5]))
+
+
+def test_a_column_of_tiny_values_does_not_break_training():
+    rng = np.random.RandomState(0)
+    X = np.column_stack([rng.rand(200) * 1e-39, rng.rand(200) * 1e-20, rng.rand(200)])
+    y = (X[:, 2] > 0.5).astype(int)
+    model = MLPClassifier(max_iter=20, random_state=0).fit(X, y)
+    assert np.isfinite(model.loss_curve_).all() and model.score(X, y) > 0.8
