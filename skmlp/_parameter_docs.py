@@ -175,8 +175,8 @@ def training_parameters(hidden_layer_sizes, dropout, tol_mode="abs"):
 STANDARDIZE_INPUTS_PARAMETER = """\
 standardize_inputs : bool, default=True
         Standardise each input column inside the network, to mean 0 and
-        standard deviation 1 over the rows ``fit`` is given
-        (sample-weighted, as ``StandardScaler``), so that features in large
+        standard deviation 1 over the rows ``fit`` is given (weighted by
+        ``sample_weight``, as ``StandardScaler``), so that features in large
         units (prices, counts, sensor readings) train as well as scaled
         ones; scikit-learn's MLP needs a scaler in front for that. Columns
         of only 0 and 1 (one-hot codes, flags) are left as they are. The
