@@ -442,7 +442,7 @@ class BaseMLP(BaseEstimator, metaclass=ABCMeta):
             module__activation=self.activation,
             module__dropout=_dropout_per_layer(self.dropout, len(sizes)),
             module__batch_norm=self.batch_norm,
-            module__standardize=self.standardize_inputs,
+            module__standardize_inputs=self.standardize_inputs,
         )
 
     def _build_net(self, n_features, sizes, n_rows, batch_size, device):

@@ -139,7 +139,7 @@ class MLP(nn.Module):
     """A stack of hidden blocks followed by a linear output layer.
 
     Each hidden block is ``Linear -> [BatchNorm1d] -> activation -> [Dropout]``;
-    with ``standardize``, the input is standardised first (:class:`Standardize`).
+    with ``standardize_inputs``, the input is standardised first (:class:`Standardize`).
 
     Parameters
     ----------
@@ -159,7 +159,7 @@ class MLP(nn.Module):
     init : {"torch", "glorot"}, default="torch"
         How the linear layers start: torch's default, or scikit-learn's
         Glorot uniform initialisation (biases included).
-    standardize : bool, default=False
+    standardize_inputs : bool, default=False
         Standardise the input with a :class:`Standardize` layer
         (:attr:`standardizer`; None without), before :attr:`layers`.
 
@@ -174,10 +174,10 @@ class MLP(nn.Module):
     """
 
     def __init__(self, n_features, n_outputs, hidden_layer_sizes, activation,
-                 dropout, batch_norm, init="torch", standardize=False):
+                 dropout, batch_norm, init="torch", standardize_inputs=False):
         super().__init__()
         # apart from ``layers``: the layers a gradient flows back through
-        self.standardizer = Standardize(n_features) if standardize else None
+        self.standardizer = Standardize(n_features) if standardize_inputs else None
         layers = []
         width = n_features
         for size, p in zip(hidden_layer_sizes, dropout, strict=True):

@@ -74,7 +74,7 @@ def test_loss_and_gradients_match_autograd(kind, activation, dropout, weighted, 
 def test_gradients_through_the_input_standardisation_match_autograd(kind, batch_norm):
     generator = torch.Generator().manual_seed(0)
     torch.manual_seed(0)
-    module = MLP(6, 3, (16, 8), "relu", (0.2, 0.2), batch_norm, standardize=True).train()
+    module = MLP(6, 3, (16, 8), "relu", (0.2, 0.2), batch_norm, standardize_inputs=True).train()
     X = torch.randn(40, 6, generator=generator) * 100 + 30
     module.standardizer.fit_statistics(mean=X.mean(0), scale=X.std(0))
     reference = copy.deepcopy(module)

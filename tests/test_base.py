@@ -376,6 +376,7 @@ def test_warm_started_fit_takes_the_current_training_parameters_and_the_fitted_w
     (MLPClassifier, {"hidden_layer_sizes": (7,)}, r"hidden_layer_sizes \(16,\) -> \(7,\)"),
     (MLPRegressor, {"activation": "tanh"}, "activation 'relu' -> 'tanh'"),
     (MLPAutoencoder, {"latent_dim": 2}, "latent_dim 3 -> 2"),  # "auto": 3 of 6 features
+    (MLPClassifier, {"standardize_inputs": False}, "standardize_inputs True -> False"),
 ])
 def test_warm_started_fit_of_another_architecture_is_refused(Estimator, change, message,
                                                              data):
