@@ -336,10 +336,10 @@ class BaseMLP(BaseEstimator, metaclass=ABCMeta):
         rows = max(1, _STATISTICS_BLOCK_VALUES // max(1, X.shape[1]))
         for start in range(0, X.shape[0], rows):
             block = X[start:start + rows]
-            if sample_weight is None:
-                scaler.partial_fit(block)
-            elif sample_weight[start:start + rows].any():  # zero weights add nothing
-                scaler.partial_fit(block, sample_weight=sample_weight[start:start + rows])
+            weight = None if sample_weight is None else sample_weight[start:start + rows]
+            # a block of zero weights adds nothing (and StandardScaler refuses it)
+            if weight is None or weight.any():
+                scaler.partial_fit(block, sample_weight=weight)
             indicator &= ((block == 0) | (block == 1)).all(axis=0)
         # 0/1 columns (one-hot codes, flags) stay as they are, on the unit
         # scale already: standardised, a rare category's 1 would grow to
