@@ -395,12 +395,14 @@ class BaseMLP(BaseEstimator, metaclass=ABCMeta):
         if split:
             advice = (f"early_stopping=True holds out validation_fraction="
                       f"{self.validation_fraction} of the data for validation, and ")
-            remedy = " Use more data, a larger validation_fraction, or early_stopping=False."
+            stratify = self._stratify(targets)
+            enough = "a sample of each class" if stratify is not None else "two samples"
+            remedy = (f" Use more data, a validation_fraction that leaves {enough} on both"
+                      f" sides, or early_stopping=False.")
             try:
                 parts = train_test_split(np.arange(X.shape[0]),
                                          test_size=self.validation_fraction,
-                                         random_state=self._seed,
-                                         stratify=self._stratify(targets))
+                                         random_state=self._seed, stratify=stratify)
             except ValueError as err:
                 raise ValueError(f"{advice}that split failed: {str(err).rstrip('.')}.{remedy}"
                                  ) from err

@@ -273,7 +273,8 @@ def test_early_stopping_needs_two_validation_samples(Estimator, data):
     X, y = data
     X, y = X[:10], y[:10]  # (the autoencoder ignores y)
     small = {"latent_dim": 2} if Estimator is MLPAutoencoder else {}
-    with pytest.raises(ValueError, match="that is 1 of 10 samples, too few to score"):
+    with pytest.raises(ValueError, match="that is 1 of 10 samples, too few to score. Use more "
+                                         "data, a validation_fraction that leaves two samples"):
         Estimator(early_stopping=True, **small).fit(X, y)
     est = Estimator(early_stopping=True, validation_fraction=0.2, max_iter=2,
                     **small).fit(X, y)
@@ -288,6 +289,10 @@ def test_a_split_that_fails_says_why():
     with pytest.raises(ValueError, match=r"test_size = 1 should be greater or equal to the "
                                          r"number of classes = 2\. Use more data"):
         MLPClassifier(early_stopping=True).fit(X[:10], np.arange(10) % 2)
+    # too large a fraction starves the training side: the advice names no direction
+    with pytest.raises(ValueError, match=r"train_size = 1 should be greater.*Use more data, "
+                                         r"a validation_fraction that leaves a sample of each"):
+        MLPClassifier(early_stopping=True, validation_fraction=0.9).fit(X[:10], np.arange(10) % 2)
 
 
 @pytest.mark.parametrize("Estimator", [*ESTIMATORS, MLPAutoencoder])
