@@ -320,32 +320,11 @@ class BaseMLP(BaseEstimator, metaclass=ABCMeta):
         return self
 
     def _fit_input_statistics(self, X, sample_weight):
-        """Set the network's input standardisation from ``X`` (dense ``X`` only).
-
-        ``StandardScaler`` computes the statistics, a block of rows at a time:
-        at once, its float64 temporaries would take twice the memory of float32
-        data (more than training itself needs).
-        """
+        """Set the network's input standardisation layer from ``X`` (dense ``X`` only)."""
         standardizer = getattr(self.net_.module_, "standardizer", None)
         if standardizer is None or sp.issparse(X):
             return
-        if sample_weight is not None:
-            sample_weight = _check_sample_weight(sample_weight, X)
-        scaler = StandardScaler()
-        indicator = np.ones(X.shape[1], dtype=bool)
-        rows = max(1, _STATISTICS_BLOCK_VALUES // max(1, X.shape[1]))
-        for start in range(0, X.shape[0], rows):
-            block = X[start:start + rows]
-            weight = None if sample_weight is None else sample_weight[start:start + rows]
-            # a block of zero weights adds nothing (and StandardScaler refuses it)
-            if weight is None or weight.any():
-                scaler.partial_fit(block, sample_weight=weight)
-            indicator &= ((block == 0) | (block == 1)).all(axis=0)
-        # 0/1 columns (one-hot codes, flags) stay as they are, on the unit
-        # scale already: standardised, a rare category's 1 would grow to
-        # 1 / sqrt(its share) (30 for one row in a thousand)
-        standardizer.fit_statistics(np.where(indicator, 0.0, scaler.mean_),
-                                    np.where(indicator, 1.0, scaler.scale_))
+        standardizer.fit_statistics(*_input_statistics(X, sample_weight))
 
     def _warm_started_net(self, n_features, sizes, n_rows, batch_size, device):
         """The fitted network and its history, in a net built from the current parameters.
@@ -580,12 +559,17 @@ class BaseMLP(BaseEstimator, metaclass=ABCMeta):
         return [layer for layer in self.net_.module_.modules()
                 if isinstance(layer, torch.nn.Linear)]
 
+    def _input_standardizer(self):
+        """The :class:`~skmlp.modules.Standardize` that the input passes before the
+        network's first linear layer, or None."""
+        return getattr(self.net_.module_, "standardizer", None)
+
     def _weights_and_biases(self):
         """``(weight, bias)`` of each linear layer as numpy copies, the first
         one's on the input as given (its standardisation folded in)."""
         pairs = [(layer.weight.detach().cpu(), layer.bias.detach().cpu())
                  for layer in self._linear_layers()]
-        standardizer = getattr(self.net_.module_, "standardizer", None)
+        standardizer = self._input_standardizer()
         if standardizer is not None:
             # W (x * factor + offset) + b == (W * factor) x + (W offset + b)
             weight, bias = pairs[0]
@@ -630,6 +614,31 @@ class BaseMLP(BaseEstimator, metaclass=ABCMeta):
         tags.non_deterministic = False
         tags.input_tags.sparse = True
         return tags
+
+
+def _input_statistics(X, sample_weight=None):
+    """Column means and scales that standardise dense ``X`` (``sample_weight``-weighted).
+
+    ``StandardScaler`` computes them, a block of rows at a time: at once, its
+    float64 temporaries would take twice the memory of float32 data (more
+    than training itself needs). Columns of only 0 and 1 (one-hot codes,
+    flags) get mean 0 and scale 1: they are on the unit scale already, and
+    standardised, a rare category's 1 would grow to 1 / sqrt(its share) (30
+    for one row in a thousand).
+    """
+    if sample_weight is not None:
+        sample_weight = _check_sample_weight(sample_weight, X)
+    scaler = StandardScaler()
+    indicator = np.ones(X.shape[1], dtype=bool)
+    rows = max(1, _STATISTICS_BLOCK_VALUES // max(1, X.shape[1]))
+    for start in range(0, X.shape[0], rows):
+        block = X[start:start + rows]
+        weight = None if sample_weight is None else sample_weight[start:start + rows]
+        # a block of zero weights adds nothing (and StandardScaler refuses it)
+        if weight is None or weight.any():
+            scaler.partial_fit(block, sample_weight=weight)
+        indicator &= ((block == 0) | (block == 1)).all(axis=0)
+    return np.where(indicator, 0.0, scaler.mean_), np.where(indicator, 1.0, scaler.scale_)
 
 
 def _silent(*args, **kwargs):

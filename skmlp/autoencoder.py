@@ -1,5 +1,6 @@
 """MLPAutoencoder: anomaly detector and encoder with scikit-learn's conventions."""
 
+import copy
 from numbers import Integral, Real
 
 import numpy as np
@@ -18,14 +19,15 @@ from ._base import (
     BaseMLP,
     _dropout_per_layer,
     _has_stochastic_solver,
+    _input_statistics,
     _layer_sizes,
     _store_init_params,
 )
-from ._data import as_stored_tensor
+from ._data import TensorData, as_stored_tensor
 from ._parameter_docs import DEVICE_PARAMETERS, FITTED_ATTRIBUTES, training_parameters
 from ._validation import check_features
 from ._warnings import warn_at_caller
-from .modules import Autoencoder
+from .modules import Autoencoder, Standardize
 
 #: the widest bottleneck ``latent_dim="auto"`` chooses
 _AUTO_LATENT_DIM = 8
@@ -63,7 +65,8 @@ class MLPAutoencoder(ClassNamePrefixFeaturesOutMixin, OutlierMixin, TransformerM
         [0, 1] (e.g. with ``MinMaxScaler``).
 
     loss : {{"squared_error", "absolute_error"}}, default="squared_error"
-        Reconstruction loss; also the per-feature error that scores samples.
+        Reconstruction loss; also the per-feature error that scores samples
+        (of the standardised features, with ``standardize_inputs``).
         ``"absolute_error"`` grows linearly in a deviation's size, so
         outliers left in the training data pull the fit less: on the NAB
         AAPL series, whose training period holds a labelled anomaly, it
@@ -77,6 +80,22 @@ class MLPAutoencoder(ClassNamePrefixFeaturesOutMixin, OutlierMixin, TransformerM
         Q3 + 1.5 IQR of the errors. The scores are those of the training
         data, or of the held-out validation split when
         ``early_stopping=True``.
+
+    standardize_inputs : bool or "auto", default="auto"
+        Standardise each feature (mean 0, standard deviation 1 over the
+        rows ``fit`` is given, weighted by ``sample_weight``, as
+        ``StandardScaler``) before the network encodes it and compares its
+        reconstruction with it, so that every feature counts alike in the
+        loss and in the scores, whatever its units; on raw features, those
+        in the largest units would make up the reconstruction error. Columns
+        of only 0 and 1 (one-hot codes, flags) are left as they are.
+        ``"auto"`` standardises unless ``output_activation="sigmoid"``,
+        whose reconstruction lies in [0, 1] as min-max scaled input does.
+        The statistics come from the first ``fit`` (or ``partial_fit``) and a
+        warm start keeps them; ``transform`` and the scores standardise
+        their input with them, ``inverse_transform`` returns the input's
+        units. On input a ``StandardScaler`` has already standardised it
+        changes no value.
 
     {DEVICE_PARAMETERS}
     Attributes
@@ -117,6 +136,7 @@ class MLPAutoencoder(ClassNamePrefixFeaturesOutMixin, OutlierMixin, TransformerM
         "output_activation": [StrOptions({"sigmoid"}), None],
         "loss": [StrOptions({"squared_error", "absolute_error"})],
         "contamination": [StrOptions({"auto"}), Interval(Real, 0, 0.5, closed="right")],
+        "standardize_inputs": ["boolean", StrOptions({"auto"})],
     }
 
     def __init__(self, hidden_layer_sizes=(64,), activation="relu", *, solver="adam",
@@ -127,7 +147,8 @@ class MLPAutoencoder(ClassNamePrefixFeaturesOutMixin, OutlierMixin, TransformerM
                  nesterovs_momentum=True, early_stopping=False, validation_fraction=0.1,
                  beta_1=0.9, beta_2=0.999, epsilon=1e-8, n_iter_no_change=10, max_fun=15000,
                  decoder_layer_sizes=None, latent_dim="auto", output_activation=None,
-                 loss="squared_error", contamination="auto", device="cpu", callbacks=None):
+                 loss="squared_error", contamination="auto", standardize_inputs="auto",
+                 device="cpu", callbacks=None):
         _store_init_params(self, locals())
 
     # -- training ------------------------------------------------------------------
@@ -151,11 +172,58 @@ class MLPAutoencoder(ClassNamePrefixFeaturesOutMixin, OutlierMixin, TransformerM
             return min(_AUTO_LATENT_DIM, max(1, n_features // 2))
         return self.latent_dim
 
+    def _standardizes(self):
+        """Whether ``standardize_inputs`` asks for standardised features."""
+        if self.standardize_inputs == "auto":
+            return self.output_activation is None
+        if self.standardize_inputs and self.output_activation == "sigmoid":
+            raise ValueError(
+                "standardize_inputs=True gives features of mean 0, which "
+                "output_activation='sigmoid' cannot reconstruct: its output lies in [0, 1]. "
+                "Scale the features to [0, 1] (e.g. with MinMaxScaler) and set "
+                "standardize_inputs=False, or leave output_activation=None.")
+        return self.standardize_inputs
+
     def _encode_targets(self, y, *, reset, classes=None, sample_weight=None):
+        # the targets are the features: their statistics standardise both
+        # sides of the network (see _datasets)
+        standardizes = self._standardizes()
         if reset:
             self.n_outputs_ = y.shape[1]
             self.out_activation_ = self.output_activation or "identity"
+            self._standardizer = (Standardize(y.shape[1]).fit_statistics(
+                *_input_statistics(y, sample_weight)) if standardizes else None)
+        elif standardizes != (self._standardizer is not None):
+            fitted = "standardised" if self._standardizer is not None else "as given"
+            raise ValueError(
+                f"The fitted network takes its features {fitted}, but standardize_inputs="
+                f"{self.standardize_inputs!r} asks for them otherwise. Restore "
+                "standardize_inputs, or fit a new network (warm_start=False).")
         return y
+
+    def _datasets(self, X, targets, weight, device, *, split):
+        parts = super()._datasets(X, targets, weight, device, split=split)
+        if self._standardizer is None:
+            return parts
+        standardized = []
+        for part in parts:
+            if part is not None:
+                rows = self._standardized(part.X)  # both the input and the target
+                part = TensorData(rows, rows, part.sample_weight)
+            standardized.append(part)
+        return tuple(standardized)
+
+    def _standardized(self, X):
+        """Feature rows (a tensor) as the network takes them."""
+        standardizer = self._standardizer
+        if standardizer is None:
+            return X
+        if standardizer.factor.device != X.device:  # kept on the CPU, for pickling
+            standardizer = copy.deepcopy(standardizer).to(X.device)
+        return standardizer(X)
+
+    def _input_standardizer(self):
+        return self._standardizer
 
     def _training_loss(self):
         return self.loss
@@ -225,8 +293,10 @@ class MLPAutoencoder(ClassNamePrefixFeaturesOutMixin, OutlierMixin, TransformerM
     # -- scoring -------------------------------------------------------------------
 
     def _errors(self, X):
-        """Per-feature reconstruction errors of validated data (array or tensor)."""
-        X = X if isinstance(X, torch.Tensor) else as_stored_tensor(X, self.net_.device)
+        """Per-feature reconstruction errors of validated data (an array), or
+        of rows as the network takes them (a tensor)."""
+        if not isinstance(X, torch.Tensor):
+            X = self._standardized(as_stored_tensor(X, self.net_.device))
         difference = self.net_.forward(X, device=X.device).double() - X.double()
         errors = difference ** 2 if self.loss == "squared_error" else difference.abs()
         return errors.cpu().numpy()
@@ -244,8 +314,9 @@ class MLPAutoencoder(ClassNamePrefixFeaturesOutMixin, OutlierMixin, TransformerM
         Returns
         -------
         errors : ndarray of shape (n_samples,) or (n_samples, n_features)
-            Squared (or absolute, with ``loss="absolute_error"``) errors;
-            per sample, their mean over features.
+            Squared (or absolute, with ``loss="absolute_error"``) errors, of
+            the standardised features with ``standardize_inputs``; per
+            sample, their mean over features.
         """
         check_is_fitted(self, "net_")
         errors = self._errors(check_features(self, X, reset=False))
@@ -327,7 +398,8 @@ class MLPAutoencoder(ClassNamePrefixFeaturesOutMixin, OutlierMixin, TransformerM
         codes : ndarray of shape (n_samples, latent_dim_)
         """
         check_is_fitted(self, "net_")
-        X = check_features(self, X, reset=False)
+        X = self._standardized(as_stored_tensor(check_features(self, X, reset=False),
+                                                self.net_.device))
         return self.net_.apply(self.net_.module_.encoder, X).double().numpy()
 
     def inverse_transform(self, X):
@@ -347,7 +419,10 @@ class MLPAutoencoder(ClassNamePrefixFeaturesOutMixin, OutlierMixin, TransformerM
         if codes.shape[1] != self.latent_dim_:
             raise ValueError(f"inverse_transform takes latent codes of width "
                              f"{self.latent_dim_}, got {codes.shape[1]} columns.")
-        return self.net_.apply(self.net_.module_.decoder, codes).double().numpy()
+        reconstructions = self.net_.apply(self.net_.module_.decoder, codes)
+        if self._standardizer is not None:
+            reconstructions = self._standardizer.inverse(reconstructions)
+        return reconstructions.double().numpy()
 
     @property
     def _n_features_out(self):

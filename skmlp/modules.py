@@ -103,6 +103,8 @@ class Standardize(nn.Module):
     >>> layer = Standardize(2).fit_statistics(mean=[1.0, 10.0], scale=[2.0, 5.0])
     >>> layer(torch.tensor([[3.0, 0.0]]))
     tensor([[ 1., -2.]])
+    >>> layer.inverse(torch.tensor([[1.0, -2.0]]))
+    tensor([[3., 0.]])
     """
 
     def __init__(self, n_features):
@@ -133,6 +135,10 @@ class Standardize(nn.Module):
             X = X.to_dense()
         # a new tensor: X may share memory with the caller's array
         return torch.addcmul(self.offset, X, self.factor)
+
+    def inverse(self, X):
+        """Standardised rows back in the units of the input (dense ``X``)."""
+        return (X - self.offset) / self.factor
 
 
 class MLP(nn.Module):

@@ -3,6 +3,7 @@
 import numpy as np
 import pandas as pd
 import pytest
+import torch
 from sklearn.model_selection import cross_val_score, train_test_split
 from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import StandardScaler
@@ -104,8 +105,11 @@ def test_transformer_api(detector, normal_data):
     codes = detector.transform(normal_data)
     assert codes.shape == (600, 2) and codes.dtype == np.float64
     reconstruction = detector.inverse_transform(codes)
-    np.testing.assert_allclose(reconstruction, detector.net_.forward(normal_data).numpy(),
-                               rtol=1e-5, atol=1e-5)
+    # in the units of the input; the errors are those of the standardised features
+    scale = normal_data.std(axis=0)
+    np.testing.assert_allclose(((reconstruction - normal_data) / scale) ** 2,
+                               detector.reconstruction_error(normal_data, per_feature=True),
+                               rtol=1e-3, atol=1e-6)
     assert list(detector.get_feature_names_out()) == ["mlpautoencoder0", "mlpautoencoder1"]
     with pytest.raises(ValueError, match="latent codes of width 2"):
         detector.inverse_transform(np.zeros((3, 5)))
@@ -169,3 +173,71 @@ def test_same_seed_same_scores(normal_data):
     scores = [MLPAutoencoder(latent_dim=2, dropout=0.1, max_iter=10, random_state=3)
               .fit(normal_data).score_samples(normal_data) for _ in range(2)]
     np.testing.assert_array_equal(*scores)
+
+
+# -- standardisation ----------------------------------------------------------------
+
+def test_scores_do_not_depend_on_the_units_of_the_features(normal_data):
+    units = np.array([1e-3, 1, 50, 1e4, 3e5, 1e6])
+    params = dict(hidden_layer_sizes=(16,), latent_dim=2, max_iter=20, random_state=0)
+    as_is = MLPAutoencoder(**params).fit(normal_data)
+    in_units = MLPAutoencoder(**params).fit(normal_data * units + 7 * units)
+    np.testing.assert_allclose(in_units.score_samples(normal_data * units + 7 * units),
+                               as_is.score_samples(normal_data), rtol=1e-3, atol=1e-5)
+    np.testing.assert_allclose(in_units.transform(normal_data * units + 7 * units),
+                               as_is.transform(normal_data), rtol=1e-3, atol=1e-4)
+    # on the features as given, the largest units make up the error
+    raw = MLPAutoencoder(standardize_inputs=False, **params).fit(normal_data * units)
+    per_feature = raw.reconstruction_error(normal_data * units, per_feature=True)
+    assert per_feature[:, 5].sum() > 0.9 * per_feature.sum()
+
+
+def test_standardised_features_train_exactly_as_without_the_standardisation(normal_data):
+    X = StandardScaler().fit_transform(normal_data)
+    fits = [MLPAutoencoder(latent_dim=2, max_iter=5, random_state=0, standardize_inputs=flag)
+            .fit(X) for flag in (True, False)]
+    assert fits[0].loss_curve_ == fits[1].loss_curve_
+    np.testing.assert_array_equal(fits[0].score_samples(X), fits[1].score_samples(X))
+    np.testing.assert_array_equal(fits[0].inverse_transform(fits[0].transform(X)),
+                                  fits[1].inverse_transform(fits[1].transform(X)))
+
+
+def test_statistics_are_sample_weighted_and_fold_into_the_first_layer(normal_data):
+    X = normal_data * 100 + 3
+    weight = np.where(np.arange(len(X)) % 4 == 0, 0.0, 2.0)
+    ae = MLPAutoencoder(latent_dim=2, max_iter=2, random_state=0).fit(X, sample_weight=weight)
+    kept = X[weight > 0]
+    np.testing.assert_allclose(ae.inverse_transform(ae.transform(kept)),
+                               ae._standardizer.inverse(ae.net_.forward(
+                                   (kept - kept.mean(axis=0)) / kept.std(axis=0))).numpy(),
+                               rtol=1e-4, atol=1e-3)
+    # coefs_[0], intercepts_[0] act on the features as given
+    hidden = np.maximum(X @ ae.coefs_[0] + ae.intercepts_[0], 0)
+    np.testing.assert_allclose(hidden @ ae.coefs_[1] + ae.intercepts_[1], ae.transform(X),
+                               rtol=1e-4, atol=1e-3)
+
+
+def test_sigmoid_output_takes_the_features_as_given():
+    X = np.random.RandomState(0).uniform(size=(100, 4))
+    ae = MLPAutoencoder(latent_dim=2, output_activation="sigmoid", max_iter=2).fit(X)
+    assert ae._standardizer is None  # "auto"
+    with pytest.raises(ValueError, match="cannot reconstruct.*standardize_inputs=False"):
+        ae.set_params(standardize_inputs=True).fit(X)
+
+
+@pytest.mark.parametrize("warm_start", [True, False], ids=["fit", "partial_fit"])
+def test_going_on_training_keeps_the_statistics_and_refuses_a_change(normal_data, warm_start):
+    X = normal_data * 100 + 3
+    ae = MLPAutoencoder(latent_dim=2, max_iter=2, warm_start=warm_start, random_state=0)
+    go_on = ae.fit if warm_start else ae.partial_fit
+    go_on(X)  # the first call sets the statistics (partial_fit's too)
+    standardized = (X - X.mean(axis=0)) / X.std(axis=0)
+    np.testing.assert_allclose(ae._standardizer(torch.as_tensor(X, dtype=torch.float32)),
+                               standardized, atol=1e-4)
+    go_on(X * 10)  # goes on training the same network, on the same scale
+    np.testing.assert_allclose(ae._standardizer(torch.as_tensor(X, dtype=torch.float32)),
+                               standardized, atol=1e-4)
+    ae.set_params(standardize_inputs=False)
+    with pytest.raises(ValueError, match="takes its features standardised, but "
+                                         "standardize_inputs=False"):
+        go_on(X)
