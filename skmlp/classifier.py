@@ -53,8 +53,9 @@ class MLPClassifier(ClassifierMixin, BaseMLP):
     ``predict`` as given.
 
     Two defaults differ from scikit-learn's, chosen on a study of fifteen
-    data sets (``python -m benchmarks.defaults``; README): two hidden layers
-    of 128 units instead of one of 100, and ``dropout=0.3``.
+    data sets (``python -m benchmarks.defaults``; ``benchmarks/README.md``):
+    two hidden layers of 128 units instead of one of 100, and
+    ``dropout=0.3``.
     ``MLPClassifier(hidden_layer_sizes=(100,), dropout=0.0)`` trains
     scikit-learn's default network. The layers start, as scikit-learn's
     do, from Glorot uniform weights and biases. Unlike scikit-learn's, the

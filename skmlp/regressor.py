@@ -53,7 +53,7 @@ class MLPRegressor(RegressorMixin, BaseMLP):
     ``y`` may have several columns. The network is scikit-learn's: the
     classifier's wider, dropout-regularised one did not fit regression
     better on ten data sets (``python -m benchmarks.defaults --kind
-    regression``; README).
+    regression``; ``benchmarks/README.md``).
 
     Parameters
     ----------
