@@ -57,9 +57,10 @@ def parse_args(argv):
     parser.add_argument("--overwrite", action="store_true",
                         help="replace an existing results folder of the same name")
     parser.add_argument("--seed", type=_arguments.seed, default=0)
-    parser.add_argument("--n-jobs", type=_arguments.n_jobs, default=1,
-                        help="fits run at once, in processes (-1: one per CPU); the fit "
-                             "times compare best at the default 1")
+    parser.add_argument("--n-jobs", type=_arguments.n_jobs, default=2,
+                        help="fits run at once, in processes of one thread each (default "
+                             "2; -1: one per CPU); 1 runs one fit at a time, whose fit "
+                             "times compare best")
     return parser.parse_args(argv)
 
 

@@ -126,7 +126,7 @@ def test_interrupted_run_keeps_every_finished_fold(tmp_path, monkeypatch):
     monkeypatch.setattr(compare, "evaluate", interrupted)
     with pytest.raises(KeyboardInterrupt):
         compare.main(["--datasets", "yeast", "--models", "sklearn", "--run", "cut",
-                      "--out", str(tmp_path)])
+                      "--out", str(tmp_path), "--n-jobs", "1"])  # evaluate patched here
     folds = pd.read_csv(tmp_path / "cut" / "folds.csv")
     assert len(folds) == 2 and folds.notna()["accuracy"].all()
 
