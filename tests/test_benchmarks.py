@@ -1,6 +1,11 @@
 """The benchmark command line: results folders, bad names, interrupted runs; scoring rules."""
 
 import re
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
 from types import SimpleNamespace
 
 import numpy as np
@@ -129,6 +134,25 @@ def test_interrupted_run_keeps_every_finished_fold(tmp_path, monkeypatch):
                       "--out", str(tmp_path), "--n-jobs", "1"])  # evaluate patched here
     folds = pd.read_csv(tmp_path / "cut" / "folds.csv")
     assert len(folds) == 2 and folds.notna()["accuracy"].all()
+
+
+def test_ctrl_c_on_a_parallel_run_keeps_every_finished_fold(tmp_path):
+    # the default run: fits in worker processes, interrupted as a user would
+    run = subprocess.Popen([sys.executable, "-m", "benchmarks", "--datasets", "yeast",
+                            "steel_plates", "--run", "cut", "--out", str(tmp_path)],
+                           cwd=Path(__file__).parents[1], stdout=subprocess.DEVNULL,
+                           stderr=subprocess.PIPE)
+    csv = tmp_path / "cut" / "folds.csv"
+    deadline = time.monotonic() + 120
+    while not (csv.exists() and len(csv.read_text().splitlines()) >= 3):
+        assert run.poll() is None and time.monotonic() < deadline, "no fold finished"
+        time.sleep(0.05)
+    run.send_signal(signal.SIGINT)
+    _, stderr = run.communicate(timeout=60)
+    assert run.returncode != 0 and b"KeyboardInterrupt" in stderr
+    folds = pd.read_csv(csv)
+    # 36 fits in all: the run stopped early, and every row it wrote is whole
+    assert 2 <= len(folds) < 36 and folds.notna()[["accuracy", "f1_macro"]].all().all()
 
 
 @pytest.mark.parametrize("kind, metric, reference, baseline", [
