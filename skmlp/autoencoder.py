@@ -95,7 +95,9 @@ class MLPAutoencoder(ClassNamePrefixFeaturesOutMixin, OutlierMixin, TransformerM
         warm start keeps them; ``transform`` and the scores standardise
         their input with them, ``inverse_transform`` returns the input's
         units. On input a ``StandardScaler`` has already standardised it
-        changes no value.
+        changes no value. Scores with and without it are in other units:
+        a search over it needs a scorer of the detection itself, not
+        :meth:`score`.
 
     {DEVICE_PARAMETERS}
     Attributes
