@@ -42,7 +42,8 @@ class MLPAutoencoder(ClassNamePrefixFeaturesOutMixin, OutlierMixin, TransformerM
     for more normal samples, ``decision_function = score_samples - offset_``
     is negative for outliers, and ``predict`` returns -1 (outlier) or +1.
     It is also a transformer: ``transform`` gives the latent codes and
-    ``inverse_transform`` decodes them.
+    ``inverse_transform`` decodes them. It standardises the features first
+    (``standardize_inputs``), so that each counts alike whatever its units.
 
     Parameters
     ----------
