@@ -198,10 +198,13 @@ class MLPAutoencoder(ClassNamePrefixFeaturesOutMixin, OutlierMixin, TransformerM
                 *_input_statistics(y, sample_weight)) if standardizes else None)
         elif standardizes != (self._standardizer is not None):
             fitted = "standardised" if self._standardizer is not None else "as given"
+            asked = f"standardize_inputs={self.standardize_inputs!r}"
+            if self.standardize_inputs == "auto":
+                asked += f" with output_activation={self.output_activation!r}"
             raise ValueError(
-                f"The fitted network takes its features {fitted}, but standardize_inputs="
-                f"{self.standardize_inputs!r} asks for them otherwise. Restore "
-                "standardize_inputs, or fit a new network (warm_start=False).")
+                f"The fitted network takes its features {fitted}, but {asked} asks for "
+                "them otherwise. Restore the parameters, or fit a new network "
+                "(warm_start=False).")
         return y
 
     def _datasets(self, X, targets, weight, device, *, split):

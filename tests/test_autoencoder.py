@@ -239,5 +239,9 @@ def test_going_on_training_keeps_the_statistics_and_refuses_a_change(normal_data
                                standardized, atol=1e-4)
     ae.set_params(standardize_inputs=False)
     with pytest.raises(ValueError, match="takes its features standardised, but "
-                                         "standardize_inputs=False"):
+                                         "standardize_inputs=False asks"):
+        go_on(X)
+    ae.set_params(standardize_inputs="auto", output_activation="sigmoid")
+    with pytest.raises(ValueError, match="standardize_inputs='auto' with "
+                                         "output_activation='sigmoid' asks"):
         go_on(X)
