@@ -31,6 +31,20 @@ from .modules import Autoencoder, Standardize
 
 #: the widest bottleneck ``latent_dim="auto"`` chooses
 _AUTO_LATENT_DIM = 8
+# how far min-max scaled features may stray from [0, 1] by rounding alone
+_UNIT_RANGE_ROUNDING = 1e-6
+
+
+def _warn_outside_the_unit_range(targets):
+    """Warn that a sigmoid output cannot reconstruct training features outside [0, 1]."""
+    low, high = float(targets.min()), float(targets.max())
+    if low < -_UNIT_RANGE_ROUNDING or high > 1 + _UNIT_RANGE_ROUNDING:
+        warn_at_caller(
+            f"output_activation='sigmoid' reconstructs values in [0, 1], but the features "
+            f"range from {low:.4g} to {high:.4g}: the reconstruction errors then measure "
+            "how far a value lies outside [0, 1], not how normal its sample is. Scale the "
+            "features to [0, 1] (e.g. with MinMaxScaler), or leave "
+            "output_activation=None.", UserWarning)
 
 
 class MLPAutoencoder(ClassNamePrefixFeaturesOutMixin, OutlierMixin, TransformerMixin, BaseMLP):
@@ -63,7 +77,8 @@ class MLPAutoencoder(ClassNamePrefixFeaturesOutMixin, OutlierMixin, TransformerM
 
     output_activation : {{None, "sigmoid"}}, default=None
         Applied to the reconstruction; ``"sigmoid"`` for inputs scaled to
-        [0, 1] (e.g. with ``MinMaxScaler``).
+        [0, 1] (e.g. with ``MinMaxScaler``): training features outside
+        [0, 1] give a warning, as the reconstruction cannot reach them.
 
     loss : {{"squared_error", "absolute_error"}}, default="squared_error"
         Reconstruction loss; also the per-feature error that scores samples
@@ -205,6 +220,8 @@ class MLPAutoencoder(ClassNamePrefixFeaturesOutMixin, OutlierMixin, TransformerM
                 f"The fitted network takes its features {fitted}, but {asked} asks for "
                 "them otherwise. Restore the parameters, or fit a new network "
                 "(warm_start=False).")
+        if self.output_activation == "sigmoid":
+            _warn_outside_the_unit_range(y)
         return y
 
     def _datasets(self, X, targets, weight, device, *, split):

@@ -1,12 +1,15 @@
 """MLPAutoencoder as outlier detector and transformer."""
 
+import warnings
+
 import numpy as np
 import pandas as pd
 import pytest
 import torch
+from sklearn.exceptions import ConvergenceWarning
 from sklearn.model_selection import cross_val_score, train_test_split
 from sklearn.pipeline import make_pipeline
-from sklearn.preprocessing import StandardScaler
+from sklearn.preprocessing import MinMaxScaler, StandardScaler
 from sklearn.utils._param_validation import InvalidParameterError
 
 from skmlp import MLPAutoencoder
@@ -223,6 +226,21 @@ def test_sigmoid_output_takes_the_features_as_given():
     assert ae._standardizer is None  # "auto"
     with pytest.raises(ValueError, match="cannot reconstruct.*standardize_inputs=False"):
         ae.set_params(standardize_inputs=True).fit(X)
+
+
+@pytest.mark.parametrize("fit", ["fit", "partial_fit"])
+def test_sigmoid_output_warns_of_training_features_outside_the_unit_range(normal_data, fit):
+    ae = MLPAutoencoder(latent_dim=2, output_activation="sigmoid", max_iter=2)
+    with pytest.warns(UserWarning, match=r"range from -\S+ to \S+: .*MinMaxScaler"):
+        getattr(ae, fit)(normal_data)
+
+    scaled = MinMaxScaler().fit_transform(normal_data)
+    scaled[0, 0] = np.nextafter(1.0, 2.0)  # as min-max scaling may round
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        getattr(ae, fit)(scaled)
+        ae.score_samples(normal_data)  # held-out data may leave the range: that is an anomaly
 
 
 @pytest.mark.parametrize("warm_start", [True, False], ids=["fit", "partial_fit"])
