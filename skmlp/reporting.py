@@ -329,6 +329,8 @@ def plot_roc_pr_curves(estimator, X, y, axes=None):
     >>> roc_ax, pr_ax = plot_roc_pr_curves(clf, X, y)  # binary: the positive class only
     >>> [line.get_label().split()[0] for line in roc_ax.get_lines() + pr_ax.get_lines()]
     ['1', '1']
+    >>> roc_ax.get_title()
+    'ROC (positive class 1)'
     """
     check_matplotlib_support("skmlp.reporting.plot_roc_pr_curves")
     import matplotlib.pyplot as plt
@@ -353,9 +355,11 @@ def plot_roc_pr_curves(estimator, X, y, axes=None):
             PrecisionRecallDisplay.from_predictions(positive, proba[:, column],
                                                     name=str(label), ax=pr_ax)
     # the displays name the positive label of a single curve ("True" here)
-    roc_ax.set(title="ROC (one vs rest)", xlabel="False positive rate",
+    lines = ("per label" if multilabel else "one vs rest" if len(shown) > 1
+             else f"positive class {shown[0]}")
+    roc_ax.set(title=f"ROC ({lines})", xlabel="False positive rate",
                ylabel="True positive rate")
-    pr_ax.set(title="Precision-recall (one vs rest)", xlabel="Recall", ylabel="Precision")
+    pr_ax.set(title=f"Precision-recall ({lines})", xlabel="Recall", ylabel="Precision")
     return roc_ax, pr_ax
 
 

@@ -130,6 +130,7 @@ def test_plots_draw_what_they_say(fitted):
     assert [text.get_text() for text in shown] == [f"{rate:.2f}" for rate in rates.ravel()]
     roc_ax, pr_ax = plot_roc_pr_curves(clf, X, y)
     assert len(roc_ax.get_lines()) >= 3 and len(pr_ax.get_lines()) >= 3
+    assert roc_ax.get_title() == "ROC (one vs rest)"
     assert roc_ax.get_xlabel() == "False positive rate" and pr_ax.get_ylabel() == "Precision"
 
 
@@ -140,6 +141,7 @@ def test_roc_and_pr_curves_of_a_multilabel_classifier_have_a_line_per_label():
     roc_ax, pr_ax = plot_roc_pr_curves(clf, X, Y)
     for ax in (roc_ax, pr_ax):
         assert [line.get_label().split()[0] for line in ax.get_lines()] == ["0", "1"]
+        assert ax.get_title().endswith("(per label)")
     proba = clf.predict_proba(X)
     for column, line in enumerate(roc_ax.get_lines()):
         fpr, tpr, _ = roc_curve(Y[:, column], proba[:, column])
