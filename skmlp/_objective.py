@@ -86,6 +86,28 @@ def _final_step(model):
     return model.steps[-1][1] if hasattr(model, "steps") else model
 
 
+def default_pruner(estimator):
+    """The median pruner, acting from the middle of the first fold's training on.
+
+    Early in training the validation score favours the settings that learn
+    fastest (a high learning rate, little regularisation) over those that end
+    best, the short-horizon bias of hyperparameter search. Over 40 random
+    trials of the search benchmark's space (``benchmarks/tuning.py``, yeast
+    and steel plates faults, ``max_iter=100``), the first fold's score after
+    5 to 25 epochs ranked the trials' final cross-validated scores at a
+    Spearman correlation of -0.42 to +0.35, after 50 to 100 epochs at 0.19
+    to 0.79; a median pruner acting from epoch 15 pruned trials of which a
+    quarter (5 of 20 rerun in full) would have beaten the best one the search
+    found. So, for a skmlp estimator (or a pipeline ending in one), the median
+    rule waits for half of the first fold's epochs (its ``max_iter`` as
+    given). Other estimators report only after each fold, at the number of
+    folds done, and the rule waits for 5 of them.
+    """
+    final = _final_step(estimator)
+    warmup = final.max_iter // 2 if isinstance(final, BaseMLP) else 5
+    return optuna.pruners.MedianPruner(n_startup_trials=5, n_warmup_steps=warmup)
+
+
 def _set_final_callbacks(model, callbacks):
     final = _final_step(model)
     final.set_params(callbacks=list(final.callbacks or []) + callbacks)

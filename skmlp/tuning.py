@@ -63,6 +63,7 @@ from ._objective import (
     FINISHED,
     SURPLUS,
     Objective,
+    default_pruner,
     optimize,
     optuna_logging,
     refit_scores,
@@ -188,7 +189,10 @@ class OptunaSearchCV(MetaEstimatorMixin, BaseEstimator):
         own ``n_jobs`` workers need not.
     sampler, pruner : optuna sampler and pruner, default=None
         TPE (seeded with ``random_state``, plus the worker's number for
-        ``n_jobs > 1``) and the median pruner by default. A sampler given
+        ``n_jobs > 1``) and the median pruner by default, which for a skmlp
+        network prunes from half of the first fold's epochs on: earlier
+        scores favour the settings that learn fastest, not those that end
+        best. A sampler given
         here runs as it is in the first worker and as a reseeded copy in
         each other one: with one random state, every worker would propose
         the same trials.
@@ -326,8 +330,7 @@ class OptunaSearchCV(MetaEstimatorMixin, BaseEstimator):
         return sampler
 
     def _pruner(self):
-        return self.pruner if self.pruner is not None else optuna.pruners.MedianPruner(
-            n_startup_trials=5, n_warmup_steps=5)
+        return self.pruner if self.pruner is not None else default_pruner(self.estimator)
 
     def _refit_metric(self, scorers):
         if callable(self.scoring):

@@ -401,6 +401,21 @@ def test_pruning_stops_bad_trials_and_counts_them(Xy):
     assert found.best_params_ == {"learning_rate_init": 3e-3}
 
 
+def test_the_default_pruner_waits_for_half_of_the_first_folds_epochs(Xy):
+    X, y = Xy
+    # a pipeline, as the pruner reads the network's max_iter from its last step
+    found = OptunaSearchCV(
+        make_pipeline(StandardScaler(), MLPClassifier(max_iter=30, n_iter_no_change=100,
+                                                      random_state=0)),
+        {"mlpclassifier__learning_rate_init": CategoricalDistribution([1e-7, 3e-3])},
+        n_trials=12, cv=3, random_state=0).fit(X, y)
+    pruned = [t for t in found.study_.trials if t.state == optuna.trial.TrialState.PRUNED]
+    assert pruned
+    # reports every epoch (30 // 20 = 1): the first at or after epoch 15 prunes
+    assert {t.last_step for t in pruned} == {15}
+    assert all(t.params["mlpclassifier__learning_rate_init"] == 1e-7 for t in pruned)
+
+
 @pytest.mark.parametrize("max_iter, steps", [(6, [0, 1, 2, 3, 4, 5]),
                                              (60, list(range(2, 60, 3)))])
 def test_first_fold_reports_at_most_twenty_scores(Xy, max_iter, steps):
