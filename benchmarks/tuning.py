@@ -67,17 +67,20 @@ def compare(task_name, seed, max_iter):
         # A budget of a dozen or so trials: TPE's default of 10 random start-up
         # trials would leave it next to nothing to model, so it starts after 4,
         # and models the parameters jointly. The median pruner (prune below
-        # the median of earlier trials at the same step) also starts after 4.
-        # Hyperband, with the fold-boundary reports, pruned two trials in
-        # three and left too few complete ones: Optuna minus grid was +0.013,
-        # -0.007, -0.010, +0.004 over the four runs that gave the median
-        # pruner +0.002, -0.000, +0.000, +0.005.
+        # the median of earlier trials at the same step) also starts after 4,
+        # and, as OptunaSearchCV's default, acts from half of the first fold's
+        # epochs on (skmlp._objective.default_pruner says why). Hyperband, with
+        # the fold-boundary reports, pruned two trials in three and left too
+        # few complete ones: Optuna minus grid was +0.013, -0.007, -0.010,
+        # +0.004 over the four runs that gave the median pruner +0.002,
+        # -0.000, +0.000, +0.005.
         search = OptunaSearchCV(
             pipe, _layers, n_trials=None, timeout=budget, cv=cv, scoring="f1_macro",
             refit=False, random_state=seed,
             sampler=optuna.samplers.TPESampler(n_startup_trials=4, multivariate=True,
                                                seed=seed),
-            pruner=optuna.pruners.MedianPruner(n_startup_trials=4, n_warmup_steps=10))
+            pruner=optuna.pruners.MedianPruner(n_startup_trials=4,
+                                               n_warmup_steps=max_iter // 2))
         search.fit(X, y)
         pruned = sum(t.state.name == "PRUNED" for t in search.study_.get_trials())
         rows.append({"task": task_name,
