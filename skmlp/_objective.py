@@ -100,11 +100,14 @@ def default_pruner(estimator):
     quarter (5 of 20 rerun in full) would have beaten the best one the search
     found. So, for a skmlp estimator (or a pipeline ending in one), the median
     rule waits for half of the first fold's epochs (its ``max_iter`` as
-    given). Other estimators report only after each fold, at the number of
-    folds done, and the rule waits for 5 of them.
+    given). Other estimators report only the mean score of the folds done,
+    from the second fold on (at the number of folds done), and the rule acts
+    at each report, as it does at a network's fold boundaries: the mean of
+    the first two folds ranked the same 40 trials' final scores at 0.60 and
+    0.65.
     """
     final = _final_step(estimator)
-    warmup = final.max_iter // 2 if isinstance(final, BaseMLP) else 5
+    warmup = final.max_iter // 2 if isinstance(final, BaseMLP) else 0
     return optuna.pruners.MedianPruner(n_startup_trials=5, n_warmup_steps=warmup)
 
 

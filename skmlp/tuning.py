@@ -190,9 +190,9 @@ class OptunaSearchCV(MetaEstimatorMixin, BaseEstimator):
     sampler, pruner : optuna sampler and pruner, default=None
         TPE (seeded with ``random_state``, plus the worker's number for
         ``n_jobs > 1``) and the median pruner by default, which for a skmlp
-        network prunes from half of the first fold's epochs on: earlier
+        network prunes from half of the first fold's epochs on (earlier
         scores favour the settings that learn fastest, not those that end
-        best. A sampler given
+        best), and for other estimators from the second fold on. A sampler given
         here runs as it is in the first worker and as a reseeded copy in
         each other one: with one random state, every worker would propose
         the same trials.

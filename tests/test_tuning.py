@@ -18,6 +18,7 @@ import sklearn
 from optuna.distributions import CategoricalDistribution, FloatDistribution
 from sklearn.base import BaseEstimator, TransformerMixin, clone, is_classifier
 from sklearn.exceptions import FitFailedWarning, NotFittedError
+from sklearn.linear_model import LogisticRegression
 from sklearn.metrics import accuracy_score, f1_score, make_scorer
 from sklearn.model_selection import (
     GridSearchCV,
@@ -414,6 +415,19 @@ def test_the_default_pruner_waits_for_half_of_the_first_folds_epochs(Xy):
     # reports every epoch (30 // 20 = 1): the first at or after epoch 15 prunes
     assert {t.last_step for t in pruned} == {15}
     assert all(t.params["mlpclassifier__learning_rate_init"] == 1e-7 for t in pruned)
+
+
+def test_the_default_pruner_prunes_other_estimators_from_the_second_fold(Xy):
+    X, y = Xy
+    # no epoch reports: the mean of the folds done after folds 2, 3 and 4
+    found = OptunaSearchCV(
+        make_pipeline(StandardScaler(), LogisticRegression()),
+        {"logisticregression__C": CategoricalDistribution([1e-6, 10.0])},
+        n_trials=14, cv=5, random_state=0).fit(X, y)
+    pruned = [t for t in found.study_.trials if t.state == optuna.trial.TrialState.PRUNED]
+    assert pruned
+    assert {t.last_step for t in pruned} == {2}
+    assert all(t.params["logisticregression__C"] == 1e-6 for t in pruned)
 
 
 @pytest.mark.parametrize("max_iter, steps", [(6, [0, 1, 2, 3, 4, 5]),
