@@ -192,10 +192,10 @@ class OptunaSearchCV(MetaEstimatorMixin, BaseEstimator):
         ``n_jobs > 1``) and the median pruner by default, which for a skmlp
         network prunes from half of the first fold's epochs on (earlier
         scores favour the settings that learn fastest, not those that end
-        best), and for other estimators from the second fold on. A sampler given
-        here runs as it is in the first worker and as a reseeded copy in
-        each other one: with one random state, every worker would propose
-        the same trials.
+        best), and for other estimators from the second fold on. A sampler
+        given here runs as it is in the first worker and as a reseeded copy
+        in each other one: with one random state, every worker would
+        propose the same trials.
     start_from_estimator : bool, default=True
         Make the first trial of a new study the estimator as given (its
         defaults, or the values set on it), where the space can draw its
