@@ -91,7 +91,7 @@ def run_comparison(args, folder):
             writer.writerow(row)
             handle.flush()
             rows.append((order, row))
-            bar.set_postfix_str(f"{row['task']} {row['model']} fold {row['fold']}")
+            bar.set_postfix_str(f"{row['task']} {row['model']} fold {row['fold']}", refresh=False)
             bar.update()
     return pd.DataFrame([row for _, row in sorted(rows, key=lambda pair: pair[0])])
 

@@ -129,8 +129,11 @@ class EpochProgressBar(Callback):
 
     def on_epoch_end(self, net, **kwargs):
         last = net.history[-1]
+        # drawn once, by update: a refresh here would show the epoch's
+        # losses beside the count of the epochs before it
         self.bar_.set_postfix({key: f"{last[key]:.4f}"
-                               for key in ("train_loss", "valid_loss") if key in last})
+                               for key in ("train_loss", "valid_loss") if key in last},
+                              refresh=False)
         self.bar_.update()
 
     def on_train_end(self, net, **kwargs):

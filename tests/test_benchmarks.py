@@ -17,9 +17,13 @@ from benchmarks import anomaly, compare
 from benchmarks._results import results_folder
 
 
-def test_small_run_writes_fold_csv_summary_and_plots(tmp_path):
+def test_small_run_writes_fold_csv_summary_and_plots(tmp_path, capsys):
     compare.main(["--datasets", "yeast", "--models", "sklearn", "skmlp", "--run", "small",
                   "--out", str(tmp_path)])
+    # a progress bar, each redraw naming a finished fit beside a count that includes it
+    redraws = [line for line in capsys.readouterr().err.split("\r") if " fold " in line]
+    assert redraws and "6/6" in redraws[-1]
+    assert not any(re.search(r"\b0/6\b", line) for line in redraws)
     folder = tmp_path / "small"
     folds = pd.read_csv(folder / "folds.csv")
     assert len(folds) == 6 and set(folds["model"]) == {"sklearn", "skmlp"}

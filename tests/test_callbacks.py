@@ -227,6 +227,19 @@ def test_verbose_shows_a_progress_bar_with_losses(data, capsys):
     assert "1/1" in capsys.readouterr().err
 
 
+def test_the_progress_bar_shows_each_epochs_losses_beside_its_count(data, capsys):
+    X, y = data
+    fitted = MLPClassifier(verbose=1, max_iter=4, random_state=0).fit(X, y)
+    # each redraw of the bar starts with a carriage return
+    drawn = [re.search(r"(\d+)/4 .*train_loss=([\d.]+)", line)
+             for line in capsys.readouterr().err.split("\r")]
+    drawn = [match.groups() for match in drawn if match]
+    assert drawn
+    for count, loss in drawn:
+        assert int(count) >= 1
+        assert float(loss) == pytest.approx(fitted.loss_curve_[int(count) - 1], abs=1e-4)
+
+
 def test_an_estimator_fitted_with_a_progress_bar_pickles_without_it(data, capsys):
     X, y = data
     fitted = MLPClassifier(verbose=1, max_iter=2, random_state=0).fit(X, y)
