@@ -142,8 +142,9 @@ def test_interrupted_run_keeps_every_finished_fold(tmp_path, monkeypatch):
 
 def test_ctrl_c_on_a_parallel_run_keeps_every_finished_fold(tmp_path):
     # the default run: fits in worker processes, interrupted as a user would.
-    # A suite started in the background (`make test &`) ignores SIGINT, and a
-    # child inherits an ignored signal: the run gets Python's handler here.
+    # A suite a non-interactive shell starts in the background (`make test &`
+    # in a script, nohup) ignores SIGINT, and a child inherits an ignored
+    # signal: the run gets Python's handler here.
     previous = signal.signal(signal.SIGINT, signal.default_int_handler)
     try:
         run = subprocess.Popen([sys.executable, "-m", "benchmarks", "--datasets", "yeast",
