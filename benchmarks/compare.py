@@ -21,6 +21,7 @@ from pathlib import Path
 import pandas as pd
 from joblib import Parallel, delayed
 from sklearn.exceptions import ConvergenceWarning
+from sklearn.preprocessing import LabelEncoder
 from tqdm.auto import tqdm
 
 from skmlp.reporting import classification_scores, regression_scores
@@ -70,6 +71,8 @@ def run_comparison(args, folder):
     for task_name in args.datasets or TASKS:
         task = TASKS[task_name]
         X, y = task.load()
+        if task.kind == "classification":
+            y = _label_codes(y)
         models = [name for name in (args.models or MODELS)
                   if task.kind in MODELS[name][0] and (args.full or MODELS[name][1]
                                                        or args.models)]
@@ -94,6 +97,17 @@ def run_comparison(args, folder):
             bar.set_postfix_str(f"{row['task']} {row['model']} fold {row['fold']}", refresh=False)
             bar.update()
     return pd.DataFrame([row for _, row in sorted(rows, key=lambda pair: pair[0])])
+
+
+def _label_codes(y):
+    """The class labels as integer codes, in the sorted order both libraries give them.
+
+    Every model sees the same codes and scores the same as on the names;
+    scikit-learn 1.6 to 1.8's ``MLPClassifier(early_stopping=True)``, the
+    ``sklearn_es`` baseline, fails on text labels (scikit-learn issue 33760,
+    fixed in 1.9).
+    """
+    return pd.Series(LabelEncoder().fit_transform(y), index=y.index, name=y.name)
 
 
 def _fit_and_score(order, task, X, y, fold, train, test, name, seed):
