@@ -36,9 +36,11 @@ def classification_scores(y_true, y_pred, y_proba=None, labels=None):
     ----------
     y_true, y_pred : array-like of shape (n_samples,)
         True and predicted labels.
-    y_proba : array-like of shape (n_samples, n_classes), default=None
+    y_proba : array-like of shape (n_samples, n_classes) or (n_samples,), default=None
         Predicted probabilities, columns in the order of ``labels``; adds
-        ROC-AUC (one-vs-rest, macro) and log loss.
+        ROC-AUC (one-vs-rest, macro) and log loss. With two classes a 1-D
+        array is the probability of the second (``predict_proba(X)[:, 1]``),
+        as scikit-learn's ``roc_auc_score`` and ``log_loss`` read it.
     labels : array-like, default=None
         Every class label, in the column order of ``y_proba`` (e.g. an
         estimator's ``classes_``). Needed when a test fold lacks a class.
@@ -69,6 +71,8 @@ def classification_scores(y_true, y_pred, y_proba=None, labels=None):
     if y_proba is not None:
         y_proba = np.asarray(y_proba)
         labels = np.unique(y_true) if labels is None else np.asarray(labels)
+        if y_proba.ndim == 1 and len(labels) == 2:
+            y_proba = np.column_stack([1 - y_proba, y_proba])
         if y_proba.ndim != 2 or y_proba.shape[1] != len(labels):
             raise ValueError(
                 f"y_proba has shape {y_proba.shape}, but there are {len(labels)} labels "

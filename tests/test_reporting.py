@@ -12,7 +12,7 @@ import pytest  # noqa: E402
 from optuna.distributions import FloatDistribution  # noqa: E402
 from sklearn.base import clone  # noqa: E402
 from sklearn.datasets import make_classification, make_multilabel_classification  # noqa: E402
-from sklearn.metrics import confusion_matrix, f1_score, roc_auc_score, roc_curve  # noqa: E402
+from sklearn.metrics import confusion_matrix, f1_score, log_loss, roc_auc_score, roc_curve  # noqa: E402
 from sklearn.model_selection import GridSearchCV  # noqa: E402
 from sklearn.neural_network import MLPClassifier as SklearnMLPClassifier  # noqa: E402
 from sklearn.pipeline import make_pipeline  # noqa: E402
@@ -103,6 +103,18 @@ def test_binary_roc_auc_scores_the_positive_class():
     proba_pos = np.array([0.1, 0.6, 0.7, 0.4, 0.2, 0.9])
     scores = classification_scores(y, proba_pos > 0.5, np.c_[1 - proba_pos, proba_pos])
     assert scores["roc_auc"] == pytest.approx(roc_auc_score(y, proba_pos))
+
+
+def test_binary_scores_take_the_positive_class_probability_alone():
+    y = np.array(["no", "no", "yes", "yes", "no", "yes"])
+    proba_yes = np.array([0.1, 0.6, 0.7, 0.4, 0.2, 0.9])
+    y_pred = np.where(proba_yes > 0.5, "yes", "no")
+    alone = classification_scores(y, y_pred, proba_yes)
+    pd.testing.assert_series_equal(
+        alone, classification_scores(y, y_pred, np.c_[1 - proba_yes, proba_yes]))
+    assert alone["log_loss"] == pytest.approx(log_loss(y, proba_yes))
+    with pytest.raises(ValueError, match=r"y_proba has shape \(3,\), but there are 3 labels"):
+        classification_scores(["a", "b", "c"], ["a", "b", "c"], [0.2, 0.5, 0.9])
 
 
 def test_roc_auc_averages_the_classes_of_the_fold_and_needs_two():
