@@ -287,6 +287,7 @@ def plot_confusion_matrix(estimator, X, y, *, normalize="true", ax=None):
     >>> ax.get_xlabel(), ax.get_ylabel()
     ('Predicted label', 'True label')
     """
+    check_matplotlib_support("skmlp.reporting.plot_confusion_matrix")
     from sklearn.metrics import ConfusionMatrixDisplay
 
     if type_of_target(y) == "multilabel-indicator":
