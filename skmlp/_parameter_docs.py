@@ -44,7 +44,9 @@ hidden_layer_sizes : array-like of shape (n_layers,), default=$hidden_layer_size
     batch_size : int, "auto" or "full", default="auto"
         Rows per gradient step. ``"auto"`` is ``min(200, n_samples)`` as in
         scikit-learn, ``1`` is plain stochastic gradient descent, ``"full"``
-        is full-batch gradient descent.
+        is full-batch gradient descent. A number larger than the training
+        rows is clipped to them without a warning (scikit-learn warns), so
+        that a search space's batch sizes fit small data sets quietly.
 
     learning_rate : {"constant", "step", "exponential", "cosine", \
 "plateau", "invscaling", "adaptive"}, default="constant"

@@ -6,6 +6,7 @@ test_modules.py and the training callbacks in test_callbacks.py.
 
 import copy
 import pickle
+import warnings
 from operator import attrgetter
 
 import joblib
@@ -260,10 +261,14 @@ def test_l1_makes_weights_sparser(data):
 
 
 @pytest.mark.parametrize("batch_size, batches_per_epoch", [
-    ("auto", 2), ("full", 1), (1, 240), (100, 3)])
+    ("auto", 2), ("full", 1), (1, 240), (100, 3), (1000, 1)])
 def test_batch_size_options(batch_size, batches_per_epoch, data):
     X, y = data
-    clf = MLPClassifier(batch_size=batch_size, max_iter=2, random_state=0).fit(X, y)
+    with warnings.catch_warnings():
+        # more than the 240 rows is clipped to them quietly
+        warnings.simplefilter("error")
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        clf = MLPClassifier(batch_size=batch_size, max_iter=2, random_state=0).fit(X, y)
     assert clf.history_[-1, "train_batch_count"] == batches_per_epoch
 
 
