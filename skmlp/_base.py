@@ -249,7 +249,7 @@ class BaseMLP(BaseEstimator, metaclass=ABCMeta):
             Targets.
         sample_weight : array-like of shape (n_samples,), default=None
             Per-sample weights; a weight of 2 counts a sample twice in the
-            loss.
+            loss. Finite, non-negative and not all 0.
 
         Returns
         -------

@@ -84,17 +84,29 @@ def combined_sample_weight(X, y, sample_weight=None, class_weight=None):
     """Per-sample weights from ``sample_weight`` and ``class_weight``, or None.
 
     Returns None when every weight would be 1, so that training takes the
-    unweighted fast path.
+    unweighted fast path. Weights must be finite and non-negative, and not
+    all 0: with none of these would the loss be one that training can
+    lower.
     """
     if sample_weight is None and class_weight is None:
         return None
     weight = _check_sample_weight(sample_weight, X, dtype=np.float64,
                                   ensure_non_negative=True)
+    source = "sample_weight"
     if class_weight is not None:
-        weight = weight * compute_sample_weight(class_weight, y)
+        per_class = compute_sample_weight(class_weight, y)
+        if not np.all(np.isfinite(per_class) & (per_class >= 0)):
+            # as negative sample weights: the loss would have no minimum
+            raise ValueError(f"class_weight must give every class a finite, non-negative "
+                             f"weight; got {class_weight!r}.")
+        weight = weight * per_class
+        source = "sample_weight times class_weight"
+    if not weight.any():
+        # scikit-learn's own check of this is newer than the oldest version skmlp supports
+        raise ValueError(f"{source} is 0 for every sample, so the loss would be 0 and "
+                         "nothing would train.")
     if not fits_float32(weight):
         raise ValueError(
-            f"sample_weight{'' if class_weight is None else ' times class_weight'} reaches "
-            f"{weight.max():.3g}, beyond float32, which the loss is computed in. Divide the "
-            "weights by a constant first, for example by their mean.")
+            f"{source} reaches {weight.max():.3g}, beyond float32, which the loss is "
+            "computed in. Divide the weights by a constant first, for example by their mean.")
     return weight

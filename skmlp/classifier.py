@@ -68,8 +68,8 @@ class MLPClassifier(ClassifierMixin, BaseMLP):
         Weights of the classes in the loss, as in scikit-learn's linear
         models: ``"balanced"`` uses ``n_samples / (n_classes *
         np.bincount(y))`` (in ``fit`` only; ``partial_fit`` needs a dict).
-        Multiplied with ``sample_weight``. For a binary problem,
-        ``{{0: 1, 1: p}}`` gives the same loss as torch's
+        Multiplied with ``sample_weight``; finite and non-negative. For a
+        binary problem, ``{{0: 1, 1: p}}`` gives the same loss as torch's
         ``BCEWithLogitsLoss(pos_weight=p)``.
 
     {STANDARDIZE_INPUTS_PARAMETER}

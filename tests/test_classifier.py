@@ -105,6 +105,27 @@ def test_binary_class_weight_equals_bce_pos_weight():
     torch.testing.assert_close(ours, reference)
 
 
+@pytest.mark.parametrize("weight", [-1.0, np.nan, np.inf])
+def test_class_weights_must_be_finite_and_non_negative(blobs, weight):
+    # as negative sample weights: a negative weight leaves the loss unbounded below
+    X, y = blobs
+    with pytest.raises(ValueError, match="class_weight must give every class a finite, "
+                                         "non-negative weight"):
+        MLPClassifier(class_weight={0: weight}, max_iter=1).fit(X, y)
+
+
+def test_weights_that_zero_every_sample_are_rejected(blobs):
+    X, y = blobs
+    message = "sample_weight times class_weight is 0 for every sample"
+    with pytest.raises(ValueError, match=message):
+        MLPClassifier(class_weight=dict.fromkeys(range(3), 0.0), max_iter=1).fit(X, y)
+    only_class_0 = (y == 0).astype(float)  # and class 0 weighted 0
+    with pytest.raises(ValueError, match=message):
+        MLPClassifier(class_weight={0: 0.0}, max_iter=1).fit(X, y, sample_weight=only_class_0)
+    # a class weighted 0 among others trains on the rest
+    assert MLPClassifier(class_weight={0: 0.0}, max_iter=1).fit(X, y).n_iter_ == 1
+
+
 def test_balanced_class_weight_raises_minority_recall():
     X, y = load_predictive_maintenance(target="Target", return_X_y=True)
     X_train, X_test, y_train, y_test = train_test_split(

@@ -8,7 +8,7 @@ from sklearn.compose import ColumnTransformer
 from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import OneHotEncoder, StandardScaler
 
-from skmlp import MLPClassifier, MLPRegressor
+from skmlp import MLPAutoencoder, MLPClassifier, MLPRegressor
 from skmlp.datasets import load_predictive_maintenance
 
 ESTIMATORS = [MLPClassifier, MLPRegressor]
@@ -68,6 +68,15 @@ def test_sample_weights_beyond_float32_are_rejected(Estimator, data):
     weight[5] = 1e39
     with pytest.raises(ValueError, match="sample_weight reaches 1e\\+39, beyond float32"):
         Estimator(max_iter=1).fit(X, y, sample_weight=weight)
+
+
+@pytest.mark.parametrize("Estimator", [*ESTIMATORS, MLPAutoencoder])
+def test_sample_weights_of_zero_everywhere_are_rejected(Estimator, data):
+    # scikit-learn 1.6's validation let them through: the input statistics
+    # then failed with an AttributeError, the regressor's blamed y's size
+    X, y = data
+    with pytest.raises(ValueError, match="0 for every sample|at least one non-zero"):
+        Estimator(max_iter=1).fit(X, y, sample_weight=np.zeros(len(X)))
 
 
 @pytest.mark.parametrize("Estimator", ESTIMATORS)
