@@ -89,12 +89,13 @@ def check_features(estimator, X, y="no_validation", *, reset, **check_params):
 
     Keeps float32 and float64 input as it is (float32 needs no copy on the
     way to torch), converts other numeric input to float32, what the network
-    computes in, and rejects NaN/inf and arrays of
-    strings, even of numbers (scikit-learn's ``dtype="numeric"``, which its
-    MLP checks with too). When conversion fails because columns hold text
-    or categories, the error names those columns and says how to encode
-    them. At prediction time, a float array that validation would hand back
-    unchanged skips it.
+    computes in, and rejects NaN/inf and arrays of strings, even of numbers
+    (scikit-learn's ``dtype="numeric"``, with which its MLP's ``predict``
+    checks them; its ``fit`` parses them, so that a model fitted on strings
+    cannot predict on them). When conversion fails because columns hold
+    text or categories, the error names those columns and says how to
+    encode them. At prediction time, a float array that validation would
+    hand back unchanged skips it.
     """
     features_only = (isinstance(y, str) and y == "no_validation"
                      and set(check_params) <= {"accept_sparse"})

@@ -4,6 +4,7 @@ import numpy as np
 import pandas as pd
 import pytest
 from scipy import sparse
+from sklearn import neural_network
 from sklearn.compose import ColumnTransformer
 from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import OneHotEncoder, StandardScaler
@@ -167,15 +168,19 @@ def test_date_and_duration_columns_are_named_with_advice(Estimator, column):
 
 
 @pytest.mark.parametrize("Estimator", ESTIMATORS)
-def test_strings_are_rejected_as_scikit_learn_rejects_them(Estimator, data):
-    # scikit-learn's MLP refuses an array of strings even when they spell
-    # numbers, rather than parsing them; so does skmlp, at fit and predict.
+def test_strings_are_rejected_at_fit_and_predict(Estimator, data):
+    # scikit-learn's MLP refuses an array of strings at predict even when
+    # they spell numbers (its fit parses them, so that a model fitted on
+    # strings cannot predict on them); skmlp refuses them at both.
     X, y = data
-    with pytest.raises(ValueError, match="not compatible with arrays of bytes/strings"):
+    message = "not compatible with arrays of bytes/strings"
+    with pytest.raises(ValueError, match=message):
         Estimator(max_iter=1).fit(X.astype(str), y)
     est = Estimator(max_iter=1).fit(X, y)
-    with pytest.raises(ValueError, match="not compatible with arrays of bytes/strings"):
-        est.predict(X[:3].astype(str))
+    theirs = getattr(neural_network, Estimator.__name__)(max_iter=1).fit(X, y)
+    for model in (est, theirs):
+        with pytest.raises(ValueError, match=message):
+            model.predict(X[:3].astype(str))
 
 
 @pytest.mark.parametrize("Estimator", ESTIMATORS)
