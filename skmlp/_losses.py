@@ -84,9 +84,8 @@ def combined_sample_weight(X, y, sample_weight=None, class_weight=None):
     """Per-sample weights from ``sample_weight`` and ``class_weight``, or None.
 
     Returns None when every weight would be 1, so that training takes the
-    unweighted fast path. Weights must be finite and non-negative, and not
-    all 0: with none of these would the loss be one that training can
-    lower.
+    unweighted fast path. Weights must be finite, non-negative and not all
+    0; otherwise the loss has no minimum (or is 0 whatever the network).
     """
     if sample_weight is None and class_weight is None:
         return None
