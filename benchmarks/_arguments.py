@@ -40,5 +40,20 @@ def folder_name(text):
     return text
 
 
+def results_root(text):
+    """An ``argparse`` type: the folder ``--out`` under which each run makes its own.
+
+    It need not exist yet, but the nearest part of the path that exists must
+    be a folder: a file there would fail only once the run came to make its
+    folder.
+    """
+    path = Path(text)
+    existing = next(part for part in (path, *path.parents) if part.exists())
+    if not existing.is_dir():
+        raise argparse.ArgumentTypeError(f"{str(existing)!r} is a file, not a folder for "
+                                         "the results")
+    return path
+
+
 #: A seed for numpy's and scikit-learn's random states, which take no negative one.
 seed = at_least(0)

@@ -36,7 +36,6 @@ the other measures (tabular: mean and standard deviation).
 
 import argparse
 import warnings
-from pathlib import Path
 
 import numpy as np
 import pandas as pd
@@ -192,7 +191,7 @@ def _summarise_tabular(rows):
 def main(argv=None):
     parser = argparse.ArgumentParser(prog="python -m benchmarks.anomaly", description=__doc__,
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--out", type=Path, default=Path("results"))
+    parser.add_argument("--out", type=_arguments.results_root, default="results")
     parser.add_argument("--seeds", type=_arguments.seed, nargs="+", default=[0, 1, 2])
     args = parser.parse_args(argv)
     folder = results_folder(args.out, stamped("anomaly"))

@@ -16,7 +16,6 @@ import sys
 import time
 import warnings
 from functools import cache
-from pathlib import Path
 
 import pandas as pd
 from joblib import Parallel, delayed
@@ -54,7 +53,7 @@ def parse_args(argv):
                              f"{', '.join(sorted(SCENARIOS))}")
     parser.add_argument("--run", type=_arguments.folder_name,
                         help="results folder name under --out (default: mode and time stamp)")
-    parser.add_argument("--out", type=Path, default=Path("results"))
+    parser.add_argument("--out", type=_arguments.results_root, default="results")
     parser.add_argument("--overwrite", action="store_true",
                         help="replace an existing results folder of the same name")
     parser.add_argument("--seed", type=_arguments.seed, default=0)

@@ -48,7 +48,6 @@ import time
 import warnings
 from dataclasses import dataclass
 from functools import partial
-from pathlib import Path
 
 import numpy as np
 import pandas as pd
@@ -319,7 +318,7 @@ def main(argv=None):
     parser.add_argument("--unscaled", action="store_true",
                         help="no StandardScaler in front of the candidates")
     parser.add_argument("--n-jobs", type=_arguments.n_jobs, default=2)
-    parser.add_argument("--out", type=Path, default=Path("results"))
+    parser.add_argument("--out", type=_arguments.results_root, default="results")
     args = parser.parse_args(argv)
     valid = list(STUDIES[args.kind].candidates)
     for name in args.candidates or []:

@@ -23,7 +23,6 @@ import sys
 import tempfile
 import time
 import warnings
-from pathlib import Path
 
 import numpy as np
 import pandas as pd
@@ -388,7 +387,7 @@ def main(argv=None):
                         default=[10_000, 100_000],
                         help="rows for the fits with each library's defaults (one fit each: "
                              "at 100k rows they take about a minute)")
-    parser.add_argument("--out", type=Path, default=Path("results"))
+    parser.add_argument("--out", type=_arguments.results_root, default="results")
     args = parser.parse_args(argv)
     folder = results_folder(args.out, stamped("speed"))
     classification = with_ratios(run(args.sizes, args.deep_rows, args.memory_rows,

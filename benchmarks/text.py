@@ -16,7 +16,6 @@ seconds (mean), and the ratio of each time to scikit-learn's in the same run.
 import argparse
 import time
 import warnings
-from pathlib import Path
 
 import pandas as pd
 from sklearn import neural_network
@@ -101,7 +100,7 @@ def main(argv=None):
                         help="a random subset of this many texts, each topic in its share "
                              "(all of them when there are fewer)")
     parser.add_argument("--seed", type=_arguments.seed, default=0)
-    parser.add_argument("--out", type=Path, default=Path("results"))
+    parser.add_argument("--out", type=_arguments.results_root, default="results")
     args = parser.parse_args(argv)
     if args.rows is not None and args.rows < N_TOPICS * args.folds:
         parser.error(f"--rows {args.rows} is too few for {args.folds} stratified folds of "

@@ -13,7 +13,6 @@ their ratios.
 import argparse
 import time
 import warnings
-from pathlib import Path
 
 import optuna
 import pandas as pd
@@ -101,7 +100,7 @@ def main(argv=None):
                                        if task.kind == "classification"))
     parser.add_argument("--max-iter", type=_arguments.at_least(1), default=100)
     parser.add_argument("--seed", type=_arguments.seed, default=0)
-    parser.add_argument("--out", type=Path, default=Path("results"))
+    parser.add_argument("--out", type=_arguments.results_root, default="results")
     args = parser.parse_args(argv)
     folder = results_folder(args.out, stamped("tuning"))
     table = pd.DataFrame([row for name in args.datasets

@@ -91,6 +91,22 @@ def test_bad_numbers_are_usage_errors_before_any_work(module, argv, message, tmp
     assert not any(tmp_path.iterdir())  # no results folder started
 
 
+@pytest.mark.parametrize("module", ["compare", "defaults", "anomaly", "tuning", "speed",
+                                    "text"])
+@pytest.mark.parametrize("below", ["", "runs"])
+def test_out_that_is_a_file_is_a_usage_error_before_any_work(module, below, tmp_path, capsys):
+    # it failed with NotADirectoryError once the run came to make its folder
+    import importlib
+
+    taken = tmp_path / "notes.txt"
+    taken.write_text("not results")
+    with pytest.raises(SystemExit) as exit_info:
+        importlib.import_module(f"benchmarks.{module}").main(["--out", str(taken / below)])
+    assert exit_info.value.code == 2
+    assert f"--out: {str(taken)!r} is a file, not a folder" in capsys.readouterr().err
+    assert taken.read_text() == "not results"
+
+
 def test_text_subset_keeps_each_topics_share():
     from benchmarks import text
 
