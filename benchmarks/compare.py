@@ -61,7 +61,23 @@ def parse_args(argv):
                         help="fits run at once, in processes of one thread each (default "
                              "2; -1: one per CPU); 1 runs one fit at a time, whose fit "
                              "times compare best")
-    return parser.parse_args(argv)
+    args = parser.parse_args(argv)
+    # options that would do nothing are refused, as unknown names are
+    if args.scenario:
+        ignored = [option for option, value in (("--full", args.full),
+                                                ("--datasets", args.datasets),
+                                                ("--models", args.models)) if value]
+        if ignored:
+            parser.error(f"--scenario runs each study on its own tasks and models, so "
+                         f"{' and '.join(ignored)} would be ignored; leave them out")
+    tasks = args.datasets or sorted(TASKS)
+    kinds = {TASKS[name].kind for name in tasks}
+    idle = [name for name in args.models or () if not kinds & set(MODELS[name][0])]
+    if idle:
+        parser.error("argument --models: " + ", ".join(
+            f"{name} ({' or '.join(MODELS[name][0])} only)" for name in idle)
+            + f" fits none of the tasks run: {', '.join(tasks)}")
+    return args
 
 
 def run_comparison(args, folder):

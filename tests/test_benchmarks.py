@@ -107,6 +107,27 @@ def test_out_that_is_a_file_is_a_usage_error_before_any_work(module, below, tmp_
     assert taken.read_text() == "not results"
 
 
+@pytest.mark.parametrize("argv, message", [
+    # it crashed with a KeyError after making the results folder
+    (["--datasets", "nyse_close", "--models", "skmlp_smote", "sklearn_es"],
+     "--models: skmlp_smote (classification only) fits none of the tasks run: nyse_close"),
+    # it ran the studies' own tasks and said nothing
+    (["--scenario", "optimiser", "--datasets", "yeast"],
+     "--scenario runs each study on its own tasks and models, so --datasets would be"),
+    (["--scenario", "optimiser", "--full", "--models", "skmlp"], "--full and --models"),
+])
+def test_options_that_would_do_nothing_are_usage_errors(argv, message, capsys):
+    with pytest.raises(SystemExit) as exit_info:
+        compare.parse_args(argv)
+    assert exit_info.value.code == 2
+    assert message in capsys.readouterr().err
+
+
+def test_a_model_of_one_kind_runs_on_the_tasks_of_that_kind_among_those_named():
+    args = compare.parse_args(["--datasets", "nyse_close", "yeast", "--models", "skmlp_smote"])
+    assert args.models == ["skmlp_smote"]
+
+
 def test_text_subset_keeps_each_topics_share():
     from benchmarks import text
 
