@@ -55,5 +55,16 @@ def results_root(text):
     return path
 
 
+class Distinct(argparse.Action):
+    """``action=`` of a list option whose values must differ: a repeated one
+    would run twice, and count twice where a summary adds over the runs."""
+
+    def __call__(self, parser, namespace, values, option_string=None):
+        repeated = sorted({str(value) for value in values if values.count(value) > 1})
+        if repeated:
+            raise argparse.ArgumentError(self, f"{', '.join(repeated)} given more than once")
+        setattr(namespace, self.dest, values)
+
+
 #: A seed for numpy's and scikit-learn's random states, which take no negative one.
 seed = at_least(0)

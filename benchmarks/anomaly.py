@@ -192,7 +192,8 @@ def main(argv=None):
     parser = argparse.ArgumentParser(prog="python -m benchmarks.anomaly", description=__doc__,
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--out", type=_arguments.results_root, default="results")
-    parser.add_argument("--seeds", type=_arguments.seed, nargs="+", default=[0, 1, 2])
+    parser.add_argument("--seeds", type=_arguments.seed, nargs="+", action=_arguments.Distinct,
+                        default=[0, 1, 2])
     args = parser.parse_args(argv)
     folder = results_folder(args.out, stamped("anomaly"))
     series = pd.DataFrame([{**row, "seed": seed} for seed in args.seeds

@@ -43,12 +43,15 @@ def parse_args(argv):
     parser.add_argument("--full", action="store_true",
                         help="5 folds x 3 repeats and every model (default: 3 folds, "
                              "quick models)")
-    parser.add_argument("--datasets", nargs="+", choices=sorted(TASKS), metavar="NAME",
+    parser.add_argument("--datasets", nargs="+", action=_arguments.Distinct,
+                        choices=sorted(TASKS), metavar="NAME",
                         help=f"tasks to run (default: all): {', '.join(sorted(TASKS))}")
-    parser.add_argument("--models", nargs="+", choices=sorted(MODELS), metavar="NAME",
+    parser.add_argument("--models", nargs="+", action=_arguments.Distinct,
+                        choices=sorted(MODELS), metavar="NAME",
                         help=f"models to run (default: all of the mode): "
                              f"{', '.join(sorted(MODELS))}")
-    parser.add_argument("--scenario", nargs="+", choices=sorted(SCENARIOS), metavar="NAME",
+    parser.add_argument("--scenario", nargs="+", action=_arguments.Distinct,
+                        choices=sorted(SCENARIOS), metavar="NAME",
                         help="run named studies instead of the comparison: "
                              f"{', '.join(sorted(SCENARIOS))}")
     parser.add_argument("--run", type=_arguments.folder_name,

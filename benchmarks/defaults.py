@@ -311,7 +311,7 @@ def main(argv=None):
     parser = argparse.ArgumentParser(prog="python -m benchmarks.defaults", description=__doc__,
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--kind", choices=sorted(STUDIES), default="classification")
-    parser.add_argument("--candidates", nargs="+", metavar="NAME",
+    parser.add_argument("--candidates", nargs="+", action=_arguments.Distinct, metavar="NAME",
                         help="candidates to run (default: all of the kind): " + "; ".join(
                             f"{kind}: {', '.join(study.candidates)}"
                             for kind, study in STUDIES.items()))

@@ -373,7 +373,8 @@ def with_ratios(table, keys):
 def main(argv=None):
     parser = argparse.ArgumentParser(prog="python -m benchmarks.speed", description=__doc__,
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--sizes", nargs="+", type=_arguments.at_least(1),
+    parser.add_argument("--sizes", nargs="+", action=_arguments.Distinct,
+                        type=_arguments.at_least(1),
                         default=[1_000, 10_000, 100_000, 1_000_000])
     parser.add_argument("--deep-rows", type=_arguments.at_least(1), default=100_000)
     parser.add_argument("--memory-rows", type=_arguments.at_least(1), default=1_000_000)
@@ -383,7 +384,8 @@ def main(argv=None):
                         help="rows of the regressor's data; up to 100k of them are predicted "
                              "at once and up to 300 one at a time")
     # a stratified quarter of them held out: at least a row of each class
-    parser.add_argument("--defaults-sizes", nargs="+", type=_arguments.at_least(4 * N_CLASSES),
+    parser.add_argument("--defaults-sizes", nargs="+", action=_arguments.Distinct,
+                        type=_arguments.at_least(4 * N_CLASSES),
                         default=[10_000, 100_000],
                         help="rows for the fits with each library's defaults (one fit each: "
                              "at 100k rows they take about a minute)")

@@ -95,7 +95,8 @@ def compare(task_name, seed, max_iter):
 def main(argv=None):
     parser = argparse.ArgumentParser(prog="python -m benchmarks.tuning", description=__doc__,
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--datasets", nargs="+", default=["yeast", "steel_plates"],
+    parser.add_argument("--datasets", nargs="+", action=_arguments.Distinct,
+                        default=["yeast", "steel_plates"],
                         choices=sorted(name for name, task in TASKS.items()
                                        if task.kind == "classification"))
     parser.add_argument("--max-iter", type=_arguments.at_least(1), default=100)

@@ -128,6 +128,29 @@ def test_a_model_of_one_kind_runs_on_the_tasks_of_that_kind_among_those_named():
     assert args.models == ["skmlp_smote"]
 
 
+@pytest.mark.parametrize("module, option, values", [
+    ("compare", "--datasets", ["yeast", "yeast"]),
+    ("compare", "--models", ["sklearn", "skmlp", "sklearn"]),
+    ("compare", "--scenario", ["optimiser", "optimiser"]),
+    ("anomaly", "--seeds", ["1", "0", "1"]),  # its summary adds windows hit over the seeds
+    ("defaults", "--candidates", ["sklearn", "sklearn"]),
+    ("speed", "--sizes", ["1000", "1000"]),
+    ("speed", "--defaults-sizes", ["1000", "1000"]),
+    ("tuning", "--datasets", ["yeast", "yeast"]),
+])
+def test_a_value_given_twice_is_a_usage_error_before_any_work(module, option, values,
+                                                              tmp_path, capsys):
+    # it ran twice, and counted twice where a summary adds over the runs
+    import importlib
+
+    with pytest.raises(SystemExit) as exit_info:
+        importlib.import_module(f"benchmarks.{module}").main(
+            [option, *values, "--out", str(tmp_path)])
+    assert exit_info.value.code == 2
+    assert f"argument {option}: {values[0]} given more than once" in capsys.readouterr().err
+    assert not any(tmp_path.iterdir())
+
+
 def test_text_subset_keeps_each_topics_share():
     from benchmarks import text
 
