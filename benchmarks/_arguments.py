@@ -1,6 +1,7 @@
-"""Argument types the benchmarks' command lines share: a value a run cannot
-take is a usage error that names the option, before any work, not a traceback
-from deep inside the run (or, for a results folder, a deleted one)."""
+"""Argument types and actions the benchmarks' command lines share: a value a
+run cannot take is a usage error that names the option, before any work, not
+a traceback from deep inside the run (or, for a results folder, a deleted
+one)."""
 
 import argparse
 from pathlib import Path
