@@ -377,7 +377,8 @@ def plot_series_anomalies(series, flags, *, scores=None, threshold=None, windows
     series : pandas.Series or array-like of shape (n_samples,)
         The values, indexed by time (an array is drawn against positions).
     flags : array-like of bool, shape (n_samples,)
-        Points flagged as anomalous (e.g. ``window_scores_to_samples(...) == -1``).
+        Points flagged as anomalous (e.g. ``window_scores_to_samples(...) == -1``);
+        0 and 1 stand for False and True.
     scores : array-like of shape (n_samples,), default=None
         An anomaly score per point (higher = more anomalous); drawn on a
         second panel with ``threshold``.
@@ -422,11 +423,17 @@ def plot_series_anomalies(series, flags, *, scores=None, threshold=None, windows
         if values is not None and len(values) != len(series):
             raise ValueError(f"{name} has {len(values)} values, but the series has "
                              f"{len(series)}: one per point is needed.")
+    flags = np.asarray(flags)
+    if not np.isin(flags, (0, 1)).all():
+        # as booleans, an outlier detector's -1/+1 labels would flag every point
+        raise ValueError(f"flags holds True (or 1) for a flagged point and False (or 0) "
+                         f"elsewhere, but got the values {np.unique(flags)[:5].tolist()}; "
+                         "for an outlier detector's labels pass labels == -1.")
+    flags = flags.astype(bool)
     n_panels = 1 if scores is None else 2
     if axes is None:
         axes = plt.subplots(n_panels, 1, figsize=(11, 3 * n_panels), sharex=True,
                             squeeze=False)[1][:, 0]
-    flags = np.asarray(flags, dtype=bool)
     axes[0].plot(series.index, series.to_numpy(), linewidth=0.7, label="value")
     axes[0].scatter(series.index[flags], series.to_numpy()[flags], color="tab:red", s=6,
                     label="flagged", zorder=3)

@@ -214,6 +214,9 @@ def test_reports_reject_inputs_that_do_not_fit_together(fitted):
         plot_series_anomalies(series, np.zeros(9, dtype=bool))
     with pytest.raises(ValueError, match="scores has 11 values"):
         plot_series_anomalies(series, np.zeros(10, dtype=bool), scores=np.zeros(11))
+    # an outlier detector's labels: as booleans, -1 and +1 would both flag the point
+    with pytest.raises(ValueError, match=r"got the values \[-1, 1\]; .* labels == -1"):
+        plot_series_anomalies(series, np.r_[-np.ones(3), np.ones(7)].astype(int))
 
 
 def test_series_anomaly_plot_marks_flags_and_threshold():
@@ -233,6 +236,8 @@ def test_series_anomaly_plot_takes_an_array_against_positions():
     flags = np.zeros(30, dtype=bool)
     flags[7] = True
     (ax,) = plot_series_anomalies(values, flags)
+    np.testing.assert_array_equal(ax.collections[0].get_offsets(), [[7, values[7]]])
+    (ax,) = plot_series_anomalies(values, flags.astype(int))  # 0 and 1
     np.testing.assert_array_equal(ax.collections[0].get_offsets(), [[7, values[7]]])
     (ax,) = plot_series_anomalies(values[:, None], flags)  # one column
     np.testing.assert_array_equal(ax.collections[0].get_offsets(), [[7, values[7]]])
