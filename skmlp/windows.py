@@ -183,6 +183,9 @@ class SlidingWindows(TransformerMixin, BaseEstimator):
                 raise ValueError("window_scores_to_samples needs the length of the series: "
                                  "give n_samples or the series as X.")
             n_samples = len(X)
+        if n_samples < self.window:
+            raise ValueError(f"A series of {n_samples} samples holds no window of {self.window}; "
+                             "give the length of the series the window scores came from.")
         scores = np.asarray(scores, dtype=float)
         n_windows = (n_samples - self.window) // self.step + 1
         if scores.shape != (n_windows,):

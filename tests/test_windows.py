@@ -101,6 +101,9 @@ def test_wrong_number_of_window_scores_is_rejected():
     windows = SlidingWindows(window=3).fit(np.zeros(10))
     with pytest.raises(ValueError, match="Expected 8 window scores"):
         windows.window_scores_to_samples(np.zeros(5), n_samples=10)
+    # a length shorter than the window: it expected "-1 window scores"
+    with pytest.raises(ValueError, match="A series of 2 samples holds no window of 3"):
+        windows.window_scores_to_samples(np.zeros(1), X=np.zeros(2))
 
 
 @pytest.mark.parametrize("kwargs, message", [
