@@ -182,7 +182,9 @@ def _epoch_curves(estimator):
         losses = {"train loss": curve("train_loss")}
         if "valid_loss" in last:
             losses["validation loss"] = curve("valid_loss")
-        return losses, {key: curve(key) for key in last if str(key).endswith("_score")}
+        # the validation score under scikit-learn's label, other scores under their keys
+        return losses, {("validation score" if key == "valid_score" else key): curve(key)
+                        for key in last if str(key).endswith("_score")}
     # scikit-learn's MLP: the training loss (with its L2 term) and, with
     # early stopping, the validation accuracy or R² of each epoch
     epochs = list(range(1, len(estimator.loss_curve_) + 1))
@@ -194,8 +196,9 @@ def _epoch_curves(estimator):
 def plot_learning_curves(estimator, ax=None):
     """Training (and validation) loss per epoch of a fitted MLP.
 
-    Any per-epoch score recorded in the history under a key ending in
-    ``_score`` (by a callback of your own, say) is drawn on a second axis.
+    The validation score of early stopping (``validation_scores_``), and
+    any per-epoch score recorded in the history under a key ending in
+    ``_score`` (by a callback of your own, say), are drawn on a second axis.
     scikit-learn's ``MLPClassifier`` and ``MLPRegressor`` work too, for a
     comparison on the same axes: their ``loss_curve_``, and
     ``validation_scores_`` on the second axis.

@@ -133,6 +133,9 @@ def test_plots_draw_what_they_say(fitted):
     ax = plot_learning_curves(clf)
     assert [line.get_label() for line in ax.get_lines()] == ["train loss", "validation loss"]
     assert len(ax.get_lines()[0].get_xdata()) == clf.n_iter_
+    (score,) = [line for other in ax.figure.axes if other is not ax for line in other.get_lines()]
+    assert score.get_label() == "validation score"  # as for scikit-learn's MLP
+    np.testing.assert_array_equal(score.get_ydata(), clf.validation_scores_)
     assert plot_confusion_matrix(clf, X, y).get_title() == ""
     matrix = confusion_matrix(y, clf.predict(X))
     shown = plot_confusion_matrix(clf, X, y, normalize=None).texts  # counts, as integers
