@@ -65,6 +65,23 @@ def test_nab_series_come_with_windows_inside_the_series(name):
                for label in series.labels)
 
 
+@pytest.mark.parametrize("name", NAB_SERIES)
+def test_nab_target_marks_the_time_stamps_inside_a_labelled_window(name):
+    series = load_nab(name)
+    index = series.data.index
+    inside = np.any([(index >= start) & (index <= end) for start, end in series.windows],
+                    axis=0)
+    assert series.target.index.equals(index) and series.target.name == "in_anomaly_window"
+    np.testing.assert_array_equal(series.target.to_numpy(), inside.astype(int))
+    assert list(series.frame) == ["value", "in_anomaly_window"] and len(series.frame) == len(index)
+    X, y = load_nab(name, return_X_y=True)
+    pd.testing.assert_frame_equal(X, series.data)
+    pd.testing.assert_series_equal(y, series.target)
+    X, y = load_nab(name, return_X_y=True, as_frame=False)
+    assert X.shape == (len(index), 1) and y.shape == (len(index),)
+    assert load_nab(name, as_frame=False).frame is None
+
+
 def test_unknown_nab_series_lists_the_bundled_ones():
     with pytest.raises(ValueError, match="choose one of .*twitter_volume_aapl"):
         load_nab("nyc_taxi")

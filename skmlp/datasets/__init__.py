@@ -217,39 +217,54 @@ def load_ag_news(*, return_X_y=False, as_frame=True):
                   "ag_news_test.csv.gz", return_X_y, as_frame)
 
 
-def load_nab(name):
+def load_nab(name, *, return_X_y=False, as_frame=True):
     """Load one Numenta Anomaly Benchmark series with its labelled windows.
 
     Parameters
     ----------
     name : str
         One of :data:`NAB_SERIES`.
+    return_X_y : bool, default=False
+        Return ``(X, y)``, the values and whether each lies in a labelled
+        window, instead of a Bunch.
+    as_frame : bool, default=True
+        Return pandas objects on the series' DatetimeIndex; with False,
+        numpy arrays (and no ``frame``).
 
     Returns
     -------
-    data : Bunch
+    data : Bunch or tuple
         ``data``: DataFrame with a ``value`` column and a DatetimeIndex;
-        ``windows``: list of ``(start, end)`` Timestamps of the labelled
-        anomaly windows; ``labels``: Timestamps of the anomaly points.
+        ``target``: ``in_anomaly_window``, 1 for the time stamps inside a
+        labelled window (ends included) and 0 elsewhere; ``frame``, both
+        columns; ``windows``: list of ``(start, end)`` Timestamps of the
+        labelled anomaly windows; ``labels``: Timestamps of the anomaly
+        points; ``DESCR``.
 
     Examples
     --------
     >>> from skmlp.datasets import load_nab
     >>> aapl = load_nab("twitter_volume_aapl")
-    >>> len(aapl.data), len(aapl.windows)
-    (15902, 4)
+    >>> len(aapl.data), len(aapl.windows), int(aapl.target.sum())
+    (15902, 4, 1588)
     """
     if name not in NAB_SERIES:
         raise ValueError(f"Unknown NAB series {name!r}; choose one of {list(NAB_SERIES)}.")
-    data = _read_csv(f"nab_{name}.csv", parse_dates=["timestamp"], index_col="timestamp")
+    filename = f"nab_{name}.csv"
+    data = _read_csv(filename, parse_dates=["timestamp"], index_col="timestamp")
     labels = json.loads((_DATA / f"nab_{name}_labels.json").read_text(encoding="utf-8"))
-    return Bunch(
-        data=data,
-        windows=[(pd.Timestamp(a), pd.Timestamp(b)) for a, b in labels["combined_windows"]],
-        labels=[pd.Timestamp(t) for t in labels["combined_labels"]],
-        DESCR=_description(f"nab_{name}.csv"),
-        filename=f"nab_{name}.csv",
-    )
+    windows = [(pd.Timestamp(a), pd.Timestamp(b)) for a, b in labels["combined_windows"]]
+    inside = pd.Series(0, index=data.index, name="in_anomaly_window")
+    for start, end in windows:
+        inside[(data.index >= start) & (data.index <= end)] = 1
+    # by position: the machine temperature series repeats 12 time stamps, which
+    # an alignment on the index would pair up
+    frame = data.assign(in_anomaly_window=inside.to_numpy())
+    bunch = _bunch(data, inside, frame, filename, return_X_y, as_frame)
+    if return_X_y:
+        return bunch
+    bunch.update(windows=windows, labels=[pd.Timestamp(t) for t in labels["combined_labels"]])
+    return bunch
 
 
 __all__ = [
