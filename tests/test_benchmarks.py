@@ -1,5 +1,6 @@
 """The benchmark command line: results folders, bad names, interrupted runs; scoring rules."""
 
+import importlib
 import re
 import signal
 import subprocess
@@ -69,6 +70,14 @@ def test_unknown_names_list_the_valid_ones(option, name, capsys):
     assert f"invalid choice: '{name}'" in err and "choose from" in err
 
 
+def _usage_error(module, argv, capsys):
+    """The stderr of ``python -m benchmarks.<module> <argv>``, which must exit with 2."""
+    with pytest.raises(SystemExit) as exit_info:
+        importlib.import_module(f"benchmarks.{module}").main(argv)
+    assert exit_info.value.code == 2
+    return capsys.readouterr().err
+
+
 @pytest.mark.parametrize("module, argv, message", [
     ("compare", ["--n-jobs", "0"], "--n-jobs: must not be 0"),
     ("compare", ["--seed", "-1"], "--seed: must be at least 0, got -1"),
@@ -82,12 +91,7 @@ def test_unknown_names_list_the_valid_ones(option, name, capsys):
     ("text", ["--rows", "7", "--folds", "2"], "--rows 7 is too few for 2 stratified folds"),
 ])
 def test_bad_numbers_are_usage_errors_before_any_work(module, argv, message, tmp_path, capsys):
-    import importlib
-
-    with pytest.raises(SystemExit) as exit_info:
-        importlib.import_module(f"benchmarks.{module}").main(argv + ["--out", str(tmp_path)])
-    assert exit_info.value.code == 2
-    assert message in capsys.readouterr().err
+    assert message in _usage_error(module, argv + ["--out", str(tmp_path)], capsys)
     assert not any(tmp_path.iterdir())  # no results folder started
 
 
@@ -96,14 +100,10 @@ def test_bad_numbers_are_usage_errors_before_any_work(module, argv, message, tmp
 @pytest.mark.parametrize("below", ["", "runs"])
 def test_out_that_is_a_file_is_a_usage_error_before_any_work(module, below, tmp_path, capsys):
     # it failed with NotADirectoryError once the run came to make its folder
-    import importlib
-
     taken = tmp_path / "notes.txt"
     taken.write_text("not results")
-    with pytest.raises(SystemExit) as exit_info:
-        importlib.import_module(f"benchmarks.{module}").main(["--out", str(taken / below)])
-    assert exit_info.value.code == 2
-    assert f"--out: {str(taken)!r} is a file, not a folder" in capsys.readouterr().err
+    error = _usage_error(module, ["--out", str(taken / below)], capsys)
+    assert f"--out: {str(taken)!r} is a file, not a folder" in error
     assert taken.read_text() == "not results"
 
 
@@ -141,13 +141,8 @@ def test_a_model_of_one_kind_runs_on_the_tasks_of_that_kind_among_those_named():
 def test_a_value_given_twice_is_a_usage_error_before_any_work(module, option, values,
                                                               tmp_path, capsys):
     # it ran twice, and counted twice where a summary adds over the runs
-    import importlib
-
-    with pytest.raises(SystemExit) as exit_info:
-        importlib.import_module(f"benchmarks.{module}").main(
-            [option, *values, "--out", str(tmp_path)])
-    assert exit_info.value.code == 2
-    assert f"argument {option}: {values[0]} given more than once" in capsys.readouterr().err
+    error = _usage_error(module, [option, *values, "--out", str(tmp_path)], capsys)
+    assert f"argument {option}: {values[0]} given more than once" in error
     assert not any(tmp_path.iterdir())
 
 
