@@ -51,6 +51,12 @@ class DefaultSearchSpace:
         self.lbfgs = lbfgs
         self.extra = extra
 
+    def __repr__(self):
+        # what a search's repr, a log or an experiment tracker shows of its space
+        settings = ", ".join(f"{name}={getattr(self, name)!r}" for name in
+                             ("prefix", "classifier", "max_layers", "lbfgs", "extra"))
+        return f"{type(self).__name__}({settings})"
+
     def __call__(self, trial):
         n_layers = trial.suggest_int("n_layers", 1, self.max_layers)
         widths = tuple(trial.suggest_int(f"width_{i}", 16, 512, log=True)

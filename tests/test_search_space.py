@@ -29,6 +29,17 @@ def test_default_space_needs_a_skmlp_estimator_at_the_end(estimator):
         default_search_space(estimator)
 
 
+def test_default_space_shows_its_settings_in_the_search_repr():
+    pipe = make_pipeline(StandardScaler(), MLPClassifier(solver="lbfgs"))
+    space = default_search_space(pipe, extra={"standardscaler__with_mean":
+                                              CategoricalDistribution([True, False])})
+    shown = repr(OptunaSearchCV(pipe, space))
+    assert ("DefaultSearchSpace(prefix='mlpclassifier__', classifier=True, max_layers=3, "
+            "lbfgs=True, extra={'standardscaler__with_mean': "
+            "CategoricalDistribution(choices=(True, False))})") in " ".join(shown.split())
+    assert " at 0x" not in shown
+
+
 def _started_from_estimator(search):
     return "fixed_params" in search.study_.trials[0].system_attrs
 
