@@ -64,13 +64,16 @@ class MLPClassifier(ClassifierMixin, BaseMLP):
     Parameters
     ----------
     {training_parameters(hidden_layer_sizes=(128, 128), dropout=0.3)}
-    class_weight : dict, "balanced" or None, default=None
+    class_weight : dict, list of dict, "balanced" or None, default=None
         Weights of the classes in the loss, as in scikit-learn's linear
         models: ``"balanced"`` uses ``n_samples / (n_classes *
         np.bincount(y))`` (in ``fit`` only; ``partial_fit`` needs a dict).
         Multiplied with ``sample_weight``; finite and non-negative. For a
         binary problem, ``{{0: 1, 1: p}}`` gives the same loss as torch's
-        ``BCEWithLogitsLoss(pos_weight=p)``.
+        ``BCEWithLogitsLoss(pos_weight=p)``. For a multilabel ``y``, a list
+        of one dict per label (``[{{0: 1, 1: 5}}, {{0: 1, 1: 2}}]``), as in
+        scikit-learn's ``RandomForestClassifier``: a sample's weight is the
+        product of its weights under every label (so is ``"balanced"``'s).
 
     {STANDARDIZE_INPUTS_PARAMETER}
     {DEVICE_PARAMETERS}
@@ -107,7 +110,7 @@ class MLPClassifier(ClassifierMixin, BaseMLP):
     _parameter_constraints: dict = {
         **BaseMLP._parameter_constraints,
         "standardize_inputs": ["boolean"],
-        "class_weight": [dict, StrOptions({"balanced"}), None],
+        "class_weight": [dict, list, StrOptions({"balanced"}), None],
     }
 
     def __init__(self, hidden_layer_sizes=(128, 128), activation="relu", *, solver="adam",
@@ -213,6 +216,16 @@ class MLPClassifier(ClassifierMixin, BaseMLP):
         return _validation_accuracy
 
     def _sample_weight(self, X, y, sample_weight):
+        multilabel = type_of_target(y) == "multilabel-indicator"
+        if multilabel and isinstance(self.class_weight, dict):
+            raise ValueError(
+                f"For a multilabel y, class_weight takes one dict per label ({y.shape[1]} "
+                "dicts, each mapping 0 and 1 to a weight, as in scikit-learn's "
+                "RandomForestClassifier) or 'balanced'; got one dict.")
+        if not multilabel and isinstance(self.class_weight, list):
+            raise ValueError(
+                "class_weight is a list, which is for a multilabel y (one dict per label); "
+                "for one column of classes, give one dict mapping each class to its weight.")
         return combined_sample_weight(X, y, sample_weight, self.class_weight)
 
     # -- fitting -----------------------------------------------------------------

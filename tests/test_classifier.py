@@ -11,7 +11,7 @@ from sklearn.datasets import make_blobs, make_classification, make_multilabel_cl
 from sklearn.metrics import recall_score
 from sklearn.model_selection import GridSearchCV, StratifiedKFold, train_test_split
 from sklearn.preprocessing import OneHotEncoder, StandardScaler
-from sklearn.utils.class_weight import compute_class_weight
+from sklearn.utils.class_weight import compute_class_weight, compute_sample_weight
 
 from skmlp import MLPClassifier
 from skmlp.datasets import load_predictive_maintenance, load_yeast
@@ -124,6 +124,26 @@ def test_weights_that_zero_every_sample_are_rejected(blobs):
         MLPClassifier(class_weight={0: 0.0}, max_iter=1).fit(X, y, sample_weight=only_class_0)
     # a class weighted 0 among others trains on the rest
     assert MLPClassifier(class_weight={0: 0.0}, max_iter=1).fit(X, y).n_iter_ == 1
+
+
+def test_multilabel_class_weight_is_one_dict_per_label():
+    X, Y = make_multilabel_classification(n_samples=120, n_features=6, n_classes=3,
+                                          random_state=0)
+    per_label = [{0: 1.0, 1: 4.0}, {1: 2.0}, {0: 0.5}]
+    # inputs as given: sample weights, unlike class weights, weigh the input statistics
+    weighted = MLPClassifier(class_weight=per_label, standardize_inputs=False, max_iter=5,
+                             random_state=0).fit(X, Y)
+    # as in RandomForestClassifier: a sample weighs the product over its labels
+    product = compute_sample_weight(per_label, Y)
+    assert sorted(set(product)) == [0.5, 1.0, 2.0, 4.0, 8.0]
+    by_hand = MLPClassifier(standardize_inputs=False, max_iter=5,
+                            random_state=0).fit(X, Y, sample_weight=product)
+    np.testing.assert_array_equal(weighted.predict_proba(X), by_hand.predict_proba(X))
+    with pytest.raises(ValueError, match=r"multilabel y, class_weight takes one dict per "
+                                         r"label \(3 dicts"):
+        MLPClassifier(class_weight={0: 1.0, 1: 4.0}, max_iter=1).fit(X, Y)
+    with pytest.raises(ValueError, match="class_weight is a list, which is for a multilabel y"):
+        MLPClassifier(class_weight=per_label, max_iter=1).fit(X, Y[:, 0])
 
 
 def test_balanced_class_weight_raises_minority_recall():
