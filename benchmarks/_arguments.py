@@ -69,3 +69,10 @@ class Distinct(argparse.Action):
 
 #: A seed for numpy's and scikit-learn's random states, which take no negative one.
 seed = at_least(0)
+
+
+def add_out_option(parser):
+    """Add ``--out``, which every benchmark command takes: where its results go."""
+    parser.add_argument("--out", type=results_root, default="results", metavar="FOLDER",
+                        help="folder under which the run makes its own results folder "
+                             "(default: results)")

@@ -191,9 +191,11 @@ def _summarise_tabular(rows):
 def main(argv=None):
     parser = argparse.ArgumentParser(prog="python -m benchmarks.anomaly", description=__doc__,
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--out", type=_arguments.results_root, default="results")
+    _arguments.add_out_option(parser)
     parser.add_argument("--seeds", type=_arguments.seed, nargs="+", action=_arguments.Distinct,
-                        default=[0, 1, 2])
+                        default=[0, 1, 2], metavar="SEED",
+                        help="seeds of the detectors; every detector runs once with each "
+                             "(default: 0 1 2)")
     args = parser.parse_args(argv)
     folder = results_folder(args.out, stamped("anomaly"))
     series = pd.DataFrame([{**row, "seed": seed} for seed in args.seeds

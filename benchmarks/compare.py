@@ -56,10 +56,11 @@ def parse_args(argv):
                              f"{', '.join(sorted(SCENARIOS))}")
     parser.add_argument("--run", type=_arguments.folder_name,
                         help="results folder name under --out (default: mode and time stamp)")
-    parser.add_argument("--out", type=_arguments.results_root, default="results")
+    _arguments.add_out_option(parser)
     parser.add_argument("--overwrite", action="store_true",
                         help="replace an existing results folder of the same name")
-    parser.add_argument("--seed", type=_arguments.seed, default=0)
+    parser.add_argument("--seed", type=_arguments.seed, default=0,
+                        help="seed of the folds and of every model (default: 0)")
     parser.add_argument("--n-jobs", type=_arguments.n_jobs, default=2,
                         help="fits run at once, in processes of one thread each (default "
                              "2; -1: one per CPU); 1 runs one fit at a time, whose fit "

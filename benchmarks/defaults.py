@@ -310,15 +310,19 @@ def report(folds, kind="classification"):
 def main(argv=None):
     parser = argparse.ArgumentParser(prog="python -m benchmarks.defaults", description=__doc__,
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--kind", choices=sorted(STUDIES), default="classification")
+    parser.add_argument("--kind", choices=sorted(STUDIES), default="classification",
+                        help="whose defaults: MLPClassifier's, MLPRegressor's or "
+                             "MLPAutoencoder's (default: classification)")
     parser.add_argument("--candidates", nargs="+", action=_arguments.Distinct, metavar="NAME",
                         help="candidates to run (default: all of the kind): " + "; ".join(
                             f"{kind}: {', '.join(study.candidates)}"
                             for kind, study in STUDIES.items()))
     parser.add_argument("--unscaled", action="store_true",
                         help="no StandardScaler in front of the candidates")
-    parser.add_argument("--n-jobs", type=_arguments.n_jobs, default=2)
-    parser.add_argument("--out", type=_arguments.results_root, default="results")
+    parser.add_argument("--n-jobs", type=_arguments.n_jobs, default=2,
+                        help="fits run at once, in processes of one thread each (default "
+                             "2; -1: one per CPU)")
+    _arguments.add_out_option(parser)
     args = parser.parse_args(argv)
     valid = list(STUDIES[args.kind].candidates)
     for name in args.candidates or []:

@@ -374,22 +374,31 @@ def main(argv=None):
     parser = argparse.ArgumentParser(prog="python -m benchmarks.speed", description=__doc__,
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--sizes", nargs="+", action=_arguments.Distinct,
-                        type=_arguments.at_least(1),
-                        default=[1_000, 10_000, 100_000, 1_000_000])
-    parser.add_argument("--deep-rows", type=_arguments.at_least(1), default=100_000)
-    parser.add_argument("--memory-rows", type=_arguments.at_least(1), default=1_000_000)
+                        type=_arguments.at_least(1), metavar="ROWS",
+                        default=[1_000, 10_000, 100_000, 1_000_000],
+                        help="rows of the data the (100,) network is timed on (default: "
+                             "1000 10000 100000 1000000)")
+    parser.add_argument("--deep-rows", type=_arguments.at_least(1), default=100_000,
+                        metavar="ROWS",
+                        help="rows for the (256, 128, 64) network (default: 100000)")
+    parser.add_argument("--memory-rows", type=_arguments.at_least(1), default=1_000_000,
+                        metavar="ROWS",
+                        help="the size in --sizes whose fits also measure their peak memory, "
+                             "each in a fresh process (default: 1000000)")
     parser.add_argument("--repeats", type=_arguments.at_least(1), default=3,
-                        help="fits of each implementation per size; the fastest counts")
+                        help="fits of each implementation per size; the fastest counts "
+                             "(default: 3)")
     parser.add_argument("--regression-rows", type=_arguments.at_least(1), default=100_000,
+                        metavar="ROWS",
                         help="rows of the regressor's data; up to 100k of them are predicted "
-                             "at once and up to 300 one at a time")
+                             "at once and up to 300 one at a time (default: 100000)")
     # a stratified quarter of them held out: at least a row of each class
     parser.add_argument("--defaults-sizes", nargs="+", action=_arguments.Distinct,
                         type=_arguments.at_least(4 * N_CLASSES),
-                        default=[10_000, 100_000],
+                        default=[10_000, 100_000], metavar="ROWS",
                         help="rows for the fits with each library's defaults (one fit each: "
-                             "at 100k rows they take about a minute)")
-    parser.add_argument("--out", type=_arguments.results_root, default="results")
+                             "at 100k rows they take about a minute; default: 10000 100000)")
+    _arguments.add_out_option(parser)
     args = parser.parse_args(argv)
     folder = results_folder(args.out, stamped("speed"))
     classification = with_ratios(run(args.sizes, args.deep_rows, args.memory_rows,

@@ -94,13 +94,17 @@ def summarise(folds):
 def main(argv=None):
     parser = argparse.ArgumentParser(prog="python -m benchmarks.text", description=__doc__,
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--folds", type=_arguments.at_least(2), default=3)
-    parser.add_argument("--max-features", type=_arguments.at_least(1), default=20000)
+    parser.add_argument("--folds", type=_arguments.at_least(2), default=3,
+                        help="stratified folds (default: 3)")
+    parser.add_argument("--max-features", type=_arguments.at_least(1), default=20000,
+                        help="TF-IDF columns at most: the most frequent terms (default: "
+                             "20000)")
     parser.add_argument("--rows", type=_arguments.at_least(1),
                         help="a random subset of this many texts, each topic in its share "
                              "(all of them when there are fewer)")
-    parser.add_argument("--seed", type=_arguments.seed, default=0)
-    parser.add_argument("--out", type=_arguments.results_root, default="results")
+    parser.add_argument("--seed", type=_arguments.seed, default=0,
+                        help="seed of the folds and the models (default: 0)")
+    _arguments.add_out_option(parser)
     args = parser.parse_args(argv)
     if args.rows is not None and args.rows < N_TOPICS * args.folds:
         parser.error(f"--rows {args.rows} is too few for {args.folds} stratified folds of "

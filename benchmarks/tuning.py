@@ -95,13 +95,19 @@ def compare(task_name, seed, max_iter):
 def main(argv=None):
     parser = argparse.ArgumentParser(prog="python -m benchmarks.tuning", description=__doc__,
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
+    classification = sorted(name for name, task in TASKS.items()
+                            if task.kind == "classification")
     parser.add_argument("--datasets", nargs="+", action=_arguments.Distinct,
-                        default=["yeast", "steel_plates"],
-                        choices=sorted(name for name, task in TASKS.items()
-                                       if task.kind == "classification"))
-    parser.add_argument("--max-iter", type=_arguments.at_least(1), default=100)
-    parser.add_argument("--seed", type=_arguments.seed, default=0)
-    parser.add_argument("--out", type=_arguments.results_root, default="results")
+                        default=["yeast", "steel_plates"], choices=classification,
+                        metavar="NAME",
+                        help=f"tasks to search on: {', '.join(classification)} (default: "
+                             "yeast steel_plates)")
+    parser.add_argument("--max-iter", type=_arguments.at_least(1), default=100,
+                        help="epochs of every fit (default: 100)")
+    parser.add_argument("--seed", type=_arguments.seed, default=0,
+                        help="seed of the folds, the networks and Optuna's sampler "
+                             "(default: 0)")
+    _arguments.add_out_option(parser)
     args = parser.parse_args(argv)
     folder = results_folder(args.out, stamped("tuning"))
     table = pd.DataFrame([row for name in args.datasets

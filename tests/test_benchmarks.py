@@ -1,5 +1,6 @@
 """The benchmark command line: results folders, bad names, interrupted runs; scoring rules."""
 
+import argparse
 import importlib
 import re
 import signal
@@ -105,6 +106,28 @@ def test_out_that_is_a_file_is_a_usage_error_before_any_work(module, below, tmp_
     error = _usage_error(module, ["--out", str(taken / below)], capsys)
     assert f"--out: {str(taken)!r} is a file, not a folder" in error
     assert taken.read_text() == "not results"
+
+
+@pytest.mark.parametrize("module", ["compare", "defaults", "anomaly", "tuning", "speed",
+                                    "text"])
+def test_every_option_of_every_command_says_what_it_does(module, monkeypatch):
+    def capture(parser, argv=None):
+        raise _Parsed(parser)
+
+    monkeypatch.setattr(argparse.ArgumentParser, "parse_args", capture)
+    with pytest.raises(_Parsed) as parsed:
+        importlib.import_module(f"benchmarks.{module}").main([])
+    options = parsed.value.parser._actions
+    assert [action.dest for action in options if not action.help] == []
+    # and what it does when not given, where it takes a value
+    assert [action.dest for action in options
+            if action.default not in (None, False, argparse.SUPPRESS)
+            and "default" not in action.help] == []
+
+
+class _Parsed(Exception):
+    def __init__(self, parser):
+        self.parser = parser
 
 
 @pytest.mark.parametrize("argv, message", [
