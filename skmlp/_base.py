@@ -230,6 +230,10 @@ class BaseMLP(BaseEstimator, metaclass=ABCMeta):
         """Labels to stratify the validation split on, or None."""
         return None
 
+    def _dropout(self):
+        """The dropout rates a fit uses: ``dropout``, where it is not ``"auto"``."""
+        return self.dropout
+
     def _sample_weight(self, X, y, sample_weight):
         """Per-sample weights (numpy) or None."""
         return combined_sample_weight(X, y, sample_weight)
@@ -276,7 +280,7 @@ class BaseMLP(BaseEstimator, metaclass=ABCMeta):
             raise ValueError("partial_fit does not support early_stopping=True (as in "
                              "scikit-learn): each call trains one pass over the data it is "
                              "given, with nothing held out. Use fit, or early_stopping=False.")
-        if self.solver == "lbfgs" and np.any(np.asarray(self.dropout, dtype=float) > 0):
+        if self.solver == "lbfgs" and np.any(np.asarray(self._dropout(), dtype=float) > 0):
             raise ValueError(
                 f"solver='lbfgs' needs dropout=0 (got {self.dropout!r}): its line search "
                 "compares the loss of several evaluations, which random dropout masks "
@@ -421,7 +425,7 @@ class BaseMLP(BaseEstimator, metaclass=ABCMeta):
             module__n_outputs=self.n_outputs_,
             module__hidden_layer_sizes=sizes,
             module__activation=self.activation,
-            module__dropout=_dropout_per_layer(self.dropout, len(sizes)),
+            module__dropout=_dropout_per_layer(self._dropout(), len(sizes)),
             module__batch_norm=self.batch_norm,
             module__standardize_inputs=self.standardize_inputs,
         )

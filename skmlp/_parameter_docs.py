@@ -21,8 +21,9 @@ hidden_layer_sizes : array-like of shape (n_layers,), default=$hidden_layer_size
         ``max_iter`` counts iterations, as in scikit-learn. As there,
         ``batch_size``, ``shuffle``, ``learning_rate``,
         ``learning_rate_init`` and the other optimizers' options do not
-        apply to it; ``dropout`` must be 0, as its line search compares the
-        loss of several evaluations, which random masks would change.
+        apply to it, and it trains without dropout (a rate above 0 is
+        refused), as its line search compares the loss of several
+        evaluations, which random masks would change.
 
     alpha : float, default=1e-4
         Strength of the L2 penalty on the connection weights (not on biases),
@@ -34,9 +35,9 @@ hidden_layer_sizes : array-like of shape (n_layers,), default=$hidden_layer_size
         Strength of the L1 penalty on the connection weights, scaled like
         ``alpha``: ``l1 * ||W||_1`` divided by the batch size.
 
-    dropout : float or sequence of float, default=$dropout
+    dropout : $dropout_types, default=$dropout
         Dropout rate after each hidden layer, one value for all layers or
-        one per layer, each in [0, 1).
+        one per layer, each in [0, 1).$dropout_auto
 
     batch_norm : bool, default=False
         Normalise each hidden layer's pre-activations with batch norm.
@@ -166,12 +167,21 @@ _TOL_DOCS = {
 }
 
 
+_DROPOUT_AUTO = """ ``"auto"`` is 0.3 with the
+        stochastic solvers and 0 with ``solver="lbfgs"``, which trains
+        without dropout, so that scikit-learn's ``solver="lbfgs"`` code
+        runs unchanged."""
+
+
 def training_parameters(hidden_layer_sizes, dropout, tol_mode="abs"):
     """The shared numpydoc of the training parameters, with one estimator's
     defaults for those whose default differs between estimators."""
-    return _TRAINING_PARAMETERS.substitute(hidden_layer_sizes=repr(hidden_layer_sizes),
-                                           dropout=repr(dropout),
-                                           tol=_TOL_DOCS[tol_mode])
+    auto = dropout == "auto"
+    types = "float or sequence of float"
+    return _TRAINING_PARAMETERS.substitute(
+        hidden_layer_sizes=repr(hidden_layer_sizes), dropout=f'"{dropout}"' if auto else dropout,
+        dropout_types=f'{types.replace(" or", ",")} or "auto"' if auto else types,
+        dropout_auto=_DROPOUT_AUTO if auto else "", tol=_TOL_DOCS[tol_mode])
 
 
 STANDARDIZE_INPUTS_PARAMETER = """\

@@ -132,10 +132,7 @@ def default_search_space(estimator, extra=None):
     >>> space.prefix
     'mlpclassifier__'
     """
-    prefix, final = "", estimator
-    if hasattr(estimator, "steps"):
-        name, final = estimator.steps[-1]
-        prefix = f"{name}__"
+    prefix, final = _last_step(estimator)
     if not isinstance(final, BaseMLP):
         raise TypeError(f"default_search_space needs a skmlp estimator (or a pipeline "
                         f"ending in one), got {type(final).__name__}.")
@@ -150,6 +147,14 @@ def default_search_space(estimator, extra=None):
                              f"{overlap}. Write a space of your own to search them "
                              "differently.")
     return DefaultSearchSpace(prefix, extra=extra, **settings)
+
+
+def _last_step(estimator):
+    """``(prefix of its parameters, estimator)`` of a pipeline's last step, or of ``estimator``."""
+    if hasattr(estimator, "steps"):
+        name, final = estimator.steps[-1]
+        return f"{name}__", final
+    return "", estimator
 
 
 _PLAIN = (type(None), bool, int, float, str)
@@ -242,6 +247,10 @@ def starting_suggestions(estimator, space):
     its distribution or the space does not give the estimator's values back.
     """
     params = estimator.get_params(deep=True)
+    prefix, final = _last_step(estimator)
+    if isinstance(final, BaseMLP):
+        # dropout="auto" as the rate it stands for, which a space draws as a number
+        params[f"{prefix}dropout"] = final._dropout()
     if callable(space) and not hasattr(space, "suggestions_for"):
         return None
     try:

@@ -224,7 +224,7 @@ class EvaluationBudget(Callback):
     >>> import numpy as np
     >>> from skmlp import MLPClassifier
     >>> X = np.random.default_rng(0).normal(size=(100, 3))
-    >>> clf = MLPClassifier(solver="lbfgs", dropout=0.0, max_fun=30, random_state=0)
+    >>> clf = MLPClassifier(solver="lbfgs", max_fun=30, random_state=0)
     >>> with warnings.catch_warnings(record=True) as caught:
     ...     warnings.simplefilter("always")
     ...     _ = clf.fit(X, X[:, 0] * X[:, 1] > 0)

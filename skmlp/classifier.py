@@ -23,6 +23,10 @@ from ._parameter_docs import (
     training_parameters,
 )
 
+#: The rate of ``dropout="auto"`` with a stochastic solver: the defaults study
+#: (``python -m benchmarks.defaults``, benchmarks/README.md) chose it.
+AUTO_DROPOUT = 0.3
+
 
 def _validation_accuracy(outputs, data):
     """scikit-learn's accuracy of raw outputs on targets in training form.
@@ -54,8 +58,8 @@ class MLPClassifier(ClassifierMixin, BaseMLP):
 
     Two defaults differ from scikit-learn's, chosen on a study of fifteen
     data sets (``python -m benchmarks.defaults``; ``benchmarks/README.md``):
-    two hidden layers of 128 units instead of one of 100, and
-    ``dropout=0.3``.
+    two hidden layers of 128 units instead of one of 100, and dropout
+    (``dropout="auto"``: 0.3, or 0 with ``solver="lbfgs"``).
     ``MLPClassifier(hidden_layer_sizes=(100,), dropout=0.0)`` trains
     scikit-learn's default network. The layers start, as scikit-learn's
     do, from Glorot uniform weights and biases. Unlike scikit-learn's, the
@@ -63,7 +67,7 @@ class MLPClassifier(ClassifierMixin, BaseMLP):
 
     Parameters
     ----------
-    {training_parameters(hidden_layer_sizes=(128, 128), dropout=0.3)}
+    {training_parameters(hidden_layer_sizes=(128, 128), dropout="auto")}
     class_weight : dict, list of dict, "balanced" or None, default=None
         Weights of the classes in the loss, as in scikit-learn's linear
         models: ``"balanced"`` uses ``n_samples / (n_classes *
@@ -109,12 +113,13 @@ class MLPClassifier(ClassifierMixin, BaseMLP):
 
     _parameter_constraints: dict = {
         **BaseMLP._parameter_constraints,
+        "dropout": [*BaseMLP._parameter_constraints["dropout"], StrOptions({"auto"})],
         "standardize_inputs": ["boolean"],
         "class_weight": [dict, list, StrOptions({"balanced"}), None],
     }
 
     def __init__(self, hidden_layer_sizes=(128, 128), activation="relu", *, solver="adam",
-                 alpha=1e-4, l1=0.0, dropout=0.3, batch_norm=False, batch_size="auto",
+                 alpha=1e-4, l1=0.0, dropout="auto", batch_norm=False, batch_size="auto",
                  learning_rate="constant", learning_rate_init=1e-3, power_t=0.5, lr_decay=0.5,
                  lr_step_size=10, lr_patience=5, max_iter=200, shuffle=True,
                  random_state=None, tol=1e-4, verbose=0, warm_start=False, momentum=0.9,
@@ -214,6 +219,11 @@ class MLPClassifier(ClassifierMixin, BaseMLP):
 
     def _validation_score(self):
         return _validation_accuracy
+
+    def _dropout(self):
+        if isinstance(self.dropout, str):  # "auto"
+            return 0.0 if self.solver == "lbfgs" else AUTO_DROPOUT
+        return self.dropout
 
     def _sample_weight(self, X, y, sample_weight):
         multilabel = type_of_target(y) == "multilabel-indicator"

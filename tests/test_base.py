@@ -218,6 +218,26 @@ def test_lbfgs_rejects_dropout_before_training(Estimator, data):
     assert not hasattr(est, "net_")
 
 
+def _dropout_rates(estimator):
+    return [layer.p for layer in estimator.net_.module_.modules()
+            if isinstance(layer, torch.nn.Dropout)]
+
+
+def test_the_classifiers_auto_dropout_is_none_with_lbfgs_and_0_3_otherwise(data):
+    X, y = data
+    # scikit-learn's user guide example, unchanged (it failed on the default dropout)
+    lbfgs = MLPClassifier(solver="lbfgs", alpha=1e-5, hidden_layer_sizes=(5, 2), max_iter=20,
+                          random_state=1).fit(X, y)
+    assert lbfgs.get_params()["dropout"] == "auto" and _dropout_rates(lbfgs) == []
+    auto = MLPClassifier(max_iter=3, random_state=0).fit(X, y)
+    explicit = MLPClassifier(dropout=0.3, max_iter=3, random_state=0).fit(X, y)
+    assert _dropout_rates(auto) == [0.3, 0.3]
+    np.testing.assert_array_equal(auto.predict_proba(X), explicit.predict_proba(X))
+    # the regressor and the autoencoder default to no dropout and take no "auto"
+    with pytest.raises(InvalidParameterError, match="'dropout' parameter of MLPRegressor"):
+        MLPRegressor(dropout="auto").fit(X, y)
+
+
 @pytest.mark.parametrize("Estimator, Theirs", [
     (MLPClassifier, neural_network.MLPClassifier), (MLPRegressor, neural_network.MLPRegressor)])
 def test_a_scikit_learn_parameter_dict_carries_over(Estimator, Theirs, data):
