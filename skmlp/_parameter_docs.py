@@ -140,8 +140,9 @@ $tol
     epsilon : float, default=1e-8
         Numerical-stability term of ``adam``, ``adamw`` and ``rmsprop``.
 
-    n_iter_no_change : int, default=10
-        Epochs without improvement of at least ``tol`` before stopping.
+    n_iter_no_change : int or np.inf, default=10
+        Epochs without improvement of at least ``tol`` before stopping;
+        ``np.inf`` never stops before ``max_iter``, as in scikit-learn.
 
     max_fun : int, default=15000
         Most evaluations of the loss by ``solver="lbfgs"``, its line

@@ -108,6 +108,21 @@ def test_early_stopping_restores_the_best_epoch(data):
         assert torch.equal(tensor, snapshots.weights[best][name]), name
 
 
+@pytest.mark.parametrize("early_stopping", [False, True])
+def test_n_iter_no_change_inf_never_stops_before_max_iter(data, early_stopping):
+    # scikit-learn's way to train max_iter epochs whatever the loss does
+    X, y = data
+    settings = dict(tol=1e9, n_iter_no_change=np.inf, early_stopping=early_stopping,
+                    random_state=0)
+    with pytest.warns(ConvergenceWarning):
+        clf = MLPClassifier(max_iter=15, **settings).fit(X, y)
+    assert clf.n_iter_ == len(clf.loss_curve_) == 15
+    if early_stopping:  # only the first epoch improved by tol: its weights come back
+        with pytest.warns(ConvergenceWarning):
+            first = MLPClassifier(max_iter=1, **settings).fit(X, y)
+        np.testing.assert_array_equal(clf.predict_proba(X), first.predict_proba(X))
+
+
 def test_training_stops_when_the_training_loss_stalls(data):
     X, y = data
     clf = MLPClassifier(tol=1.0, n_iter_no_change=2, max_iter=100).fit(X, y)
