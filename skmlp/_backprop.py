@@ -16,7 +16,7 @@ import torch
 from torch import nn
 from torch.nn import functional as F
 
-from ._losses import half_poisson_deviance, l1_penalty, per_sample, weighted_mean
+from ._losses import binary_log_loss, half_poisson_deviance, l1_penalty, per_sample, weighted_mean
 from .modules import MLP, Autoencoder, Dropout, weight_parameters
 
 #: SELU is ``scale * ELU(alpha)`` with these constants (torch's)
@@ -87,7 +87,8 @@ def _output_gradient(kind, y_pred, y_true, sample_weight):
     """The loss and its gradient with respect to the network's output.
 
     The loss is :class:`skmlp._losses.WeightedLoss`'s: the mean over every
-    element, each sample's terms multiplied by its weight.
+    element (for the binary cross-entropy, over every sample of the sum over
+    its labels), each sample's terms multiplied by its weight.
     """
     reduction = "mean" if sample_weight is None else "none"
     if kind == "cross_entropy":
@@ -96,10 +97,10 @@ def _output_gradient(kind, y_pred, y_true, sample_weight):
         grad = log_proba.exp_()  # softmax, minus one at each row's class:
         grad.scatter_add_(1, y_true.unsqueeze(1), grad.new_full((len(grad), 1), -1.0))
         n_terms = len(grad)
-    elif kind == "binary_cross_entropy":
-        loss = F.binary_cross_entropy_with_logits(y_pred, y_true, reduction=reduction)
+    elif kind == "binary_cross_entropy":  # summed over labels: one term per sample
+        loss = binary_log_loss(y_pred, y_true, reduction=reduction)
         grad = torch.sigmoid(y_pred).sub_(y_true)
-        n_terms = grad.numel()
+        n_terms = len(grad)
     elif kind == "absolute_error":
         loss = F.l1_loss(y_pred, y_true, reduction=reduction)
         grad = torch.sign(y_pred - y_true)

@@ -20,9 +20,24 @@ def half_poisson_deviance(raw, y_true, reduction="mean"):
     return loss.mean() if reduction == "mean" else loss
 
 
+def binary_log_loss(raw, y_true, reduction="mean"):
+    """Binary cross-entropy on logits, summed over the labels of a multilabel problem.
+
+    scikit-learn's MLP minimises the mean over samples of the sum over labels,
+    so that each label weighs as much as in a binary problem (a mean over
+    every element would shrink the gradient by the number of labels: plain
+    SGD at scikit-learn's rates then barely moved). With
+    ``reduction="none"`` each element is scaled by the number of labels, so
+    that the mean over elements is that loss.
+    """
+    loss = F.binary_cross_entropy_with_logits(raw, y_true, reduction=reduction)
+    n_labels = raw.shape[1]
+    return loss if n_labels == 1 else loss * n_labels
+
+
 _LOSSES = {
     "cross_entropy": F.cross_entropy,
-    "binary_cross_entropy": F.binary_cross_entropy_with_logits,
+    "binary_cross_entropy": binary_log_loss,
     "squared_error": F.mse_loss,
     "absolute_error": F.l1_loss,
     "huber": F.huber_loss,
@@ -32,6 +47,10 @@ _LOSSES = {
 
 class WeightedLoss(nn.Module):
     """Mean of a per-element loss, each sample scaled by its weight.
+
+    The binary cross-entropy is summed over the labels of a multilabel
+    problem before the mean over samples, as scikit-learn's (see
+    :func:`binary_log_loss`).
 
     The weighted loss is ``sum_i w_i * loss_i / n`` (not divided by the sum
     of the weights), so that for a binary problem with weight ``p`` on the

@@ -167,6 +167,15 @@ class MLPClassifier(ClassifierMixin, BaseMLP):
                              "first call to partial_fit, which set "
                              f"classes_={self.classes_.tolist()}.")
         if reset:
+            if classes is not None and type_of_target(y) == "multilabel-indicator":
+                # as scikit-learn: the labels of an indicator matrix are its columns
+                columns = np.arange(y.shape[1])
+                if not np.array_equal(unique_labels(classes), columns):
+                    raise ValueError(
+                        f"y is a multilabel indicator matrix of {y.shape[1]} columns, whose "
+                        f"classes are the column indices {columns.tolist()}; got classes="
+                        f"{np.asarray(classes).tolist()}.")
+                classes = None
             self._label_binarizer = LabelBinarizer().fit(y if classes is None else classes)
             self.classes_ = self._label_binarizer.classes_
             if len(self.classes_) < 2:
