@@ -476,25 +476,25 @@ class BaseMLP(BaseEstimator, metaclass=ABCMeta):
         monitor = "valid_loss" if self.early_stopping else "train_loss"
         # scikit-learn's adaptive rate: where the stopping test fails, divide the rate first
         stopping = (AdaptiveEarlyStopping if self._sgd_schedule("adaptive") else EarlyStopping)
-        callbacks = [
-            ("divergence_check", DivergenceCheck()),
-            ("best_loss", BestLoss()),
-            ("early_stopping", stopping(
-                monitor=monitor, patience=self.n_iter_no_change, threshold=self.tol,
-                threshold_mode=self._tol_mode, load_best=self.early_stopping,
-                # tqdm.write: a message printed under a running bar would cut it
-                sink=tqdm.write if self.verbose else _silent)),
-        ]
-        if self.solver == "lbfgs":
-            callbacks.append(("evaluation_budget", EvaluationBudget(self.max_fun)))
+        callbacks = [("divergence_check", DivergenceCheck()), ("best_loss", BestLoss())]
+        # what records or shows an epoch comes before what may stop training at
+        # its end (by raising, which skips the callbacks after it): the last
+        # epoch has its validation score and its step of the bar
         score = self._validation_score()
         if self.early_stopping and score is not None:
             callbacks.append(("validation_score", ValidationScore(score)))
+        if self.verbose:
+            callbacks.append(("progress_bar", EpochProgressBar(self.max_iter)))
+        callbacks.append(("early_stopping", stopping(
+            monitor=monitor, patience=self.n_iter_no_change, threshold=self.tol,
+            threshold_mode=self._tol_mode, load_best=self.early_stopping,
+            # tqdm.write: a message printed under a running bar would cut it
+            sink=tqdm.write if self.verbose else _silent)))
+        if self.solver == "lbfgs":
+            callbacks.append(("evaluation_budget", EvaluationBudget(self.max_fun)))
         schedule = self._lr_schedule(monitor, n_rows)
         if schedule is not None:
             callbacks.append(("lr_scheduler", schedule))
-        if self.verbose:
-            callbacks.append(("progress_bar", EpochProgressBar(self.max_iter)))
         return callbacks + [_supported_callback(callback) for callback in self.callbacks or []]
 
     def _sgd_schedule(self, name):

@@ -108,6 +108,16 @@ def test_early_stopping_restores_the_best_epoch(data):
         assert torch.equal(tensor, snapshots.weights[best][name]), name
 
 
+def test_the_epoch_that_stops_training_has_its_score_and_step_of_the_bar(data):
+    # they were recorded after the stopping test, whose raising skipped them
+    X, y = data
+    clf = MLPClassifier(early_stopping=True, n_iter_no_change=2, max_iter=200, verbose=1,
+                        random_state=0).fit(X, y)
+    assert clf.n_iter_ < 200
+    assert len(clf.validation_scores_) == len(clf.validation_loss_curve_) == clf.n_iter_
+    assert dict(clf.net_.callbacks_)["progress_bar"].bar_.n == clf.n_iter_
+
+
 @pytest.mark.parametrize("early_stopping", [False, True])
 def test_n_iter_no_change_inf_never_stops_before_max_iter(data, early_stopping):
     # scikit-learn's way to train max_iter epochs whatever the loss does
