@@ -13,11 +13,20 @@ from tqdm.auto import tqdm
 from ._warnings import warn_at_caller
 
 
+class TrainingDivergedError(ValueError, FloatingPointError):
+    """Training reached a loss that is not finite (raised by :class:`DivergenceCheck`).
+
+    A ``ValueError``, as scikit-learn's MLP raises for non-finite weights
+    (so code that catches that catches this), and a ``FloatingPointError``.
+    """
+
+
 class DivergenceCheck(Callback):
     """Stop training with an error as soon as the training loss is not finite.
 
     Continuing would return a model whose weights are NaN and whose
-    predictions are garbage; the error names the epoch and what to try.
+    predictions are garbage; the error (:class:`TrainingDivergedError`)
+    names the epoch and what to try.
 
     Examples
     --------
@@ -27,14 +36,14 @@ class DivergenceCheck(Callback):
     >>> MLPRegressor(solver="sgd", learning_rate_init=1e30, max_iter=2).fit(X, [1., 2., 3.])
     Traceback (most recent call last):
     ...
-    FloatingPointError: Training diverged at epoch ...: ...
+    skmlp.callbacks.TrainingDivergedError: Training diverged at epoch ...: ...
     """
 
     def on_epoch_end(self, net, **kwargs):
         loss = net.history[-1, "train_loss"]
         if not math.isfinite(loss):
             lr = net.optimizer_.param_groups[0]["lr"]
-            raise FloatingPointError(
+            raise TrainingDivergedError(
                 f"Training diverged at epoch {len(net.history)}: the training loss "
                 f"is {loss}. Try a lower learning_rate_init (now {lr:g}), scaling "
                 "the inputs (e.g. StandardScaler), or a stronger alpha.")
