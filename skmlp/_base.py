@@ -335,15 +335,17 @@ class BaseMLP(BaseEstimator, metaclass=ABCMeta):
 
         As scikit-learn's, a warm-started ``fit`` trains with the current
         training parameters (solver, rate and schedule, penalties, batch
-        size, stopping test, device) and a new optimizer, whose state starts
-        again; ``partial_fit`` keeps the optimizer it has. The architecture
-        must be the fitted one: scikit-learn ignores a changed one.
+        size, stopping test, dropout, device) and a new optimizer, whose state
+        starts again; ``partial_fit`` keeps the optimizer it has. The
+        architecture must be the fitted one: scikit-learn ignores a changed one.
         """
         fitted = self.net_
         net = self._build_net(n_features, sizes, n_rows, batch_size, device)
         before, now = fitted.get_params_for("module"), net.get_params_for("module")
+        # dropout has no weights: a new rate (solver="lbfgs" after adam, under
+        # dropout="auto", among them) trains the same ones
         changed = [f"{name} {before[name]!r} -> {now[name]!r}" for name in now
-                   if now[name] != before[name]]
+                   if now[name] != before[name] and name != "dropout"]
         if changed:
             raise ValueError(
                 "warm_start=True goes on training the fitted network, but the parameters "
@@ -351,7 +353,10 @@ class BaseMLP(BaseEstimator, metaclass=ABCMeta):
                 "or set warm_start=False to fit a new network.")
         with seeded(self._seed, device):
             net.initialize()
-        net.module_.load_state_dict(fitted.module_.state_dict())
+        # by position: a layer of dropout more or fewer (rate 0 has none) moves
+        # the names of the layers after it, not their order or shapes
+        net.module_.load_state_dict(dict(zip(net.module_.state_dict(),
+                                             fitted.module_.state_dict().values(), strict=True)))
         net.history = copy.copy(fitted.history)  # the fitted net's stays as it is
         # the shuffles go on from where they were, not again from the first epoch's
         net.shuffle_generator_.set_state(fitted.shuffle_generator_.get_state())

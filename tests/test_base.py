@@ -420,6 +420,27 @@ def test_warm_started_fit_of_another_architecture_is_refused(Estimator, change, 
     assert estimator.set_params(warm_start=False).fit(X, y).n_iter_ == 2
 
 
+@pytest.mark.parametrize("Estimator", [MLPClassifier, MLPAutoencoder])
+def test_a_warm_started_fit_takes_a_new_dropout_rate_on_the_same_weights(Estimator, data):
+    # dropout has no weights; a rate of 0 has no layer, which moves the names of the others
+    X, y = data
+    est = Estimator(hidden_layer_sizes=(16,), dropout=0.2, warm_start=True, max_iter=2,
+                    random_state=0).fit(X, y)
+    before = est.coefs_
+    est.set_params(dropout=0.0, learning_rate_init=1e-30, max_iter=1).fit(X, y)
+    assert _dropout_rates(est) == [] and est.n_iter_ == 3
+    for fitted, now in zip(before, est.coefs_, strict=True):
+        np.testing.assert_array_equal(fitted, now)
+
+
+def test_a_warm_started_lbfgs_fit_goes_on_from_adam_under_auto_dropout(data):
+    X, y = data
+    clf = MLPClassifier(warm_start=True, max_iter=2, random_state=0).fit(X, y)
+    assert _dropout_rates(clf) == [0.3, 0.3]
+    clf.set_params(solver="lbfgs", max_iter=5).fit(X, y)
+    assert _dropout_rates(clf) == [] and clf.n_iter_ == 7
+
+
 @pytest.mark.parametrize("fit", [
     lambda X, y: MLPClassifier(max_iter=1).fit(X, y),
     lambda X, y: MLPRegressor(solver="lbfgs", max_fun=2).fit(X, y),
