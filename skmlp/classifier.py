@@ -25,7 +25,7 @@ from ._parameter_docs import (
 
 #: The rate of ``dropout="auto"`` with a stochastic solver: the defaults study
 #: (``python -m benchmarks.defaults``, benchmarks/README.md) chose it.
-AUTO_DROPOUT = 0.3
+_AUTO_DROPOUT = 0.3
 
 
 def _validation_accuracy(outputs, data):
@@ -231,7 +231,7 @@ class MLPClassifier(ClassifierMixin, BaseMLP):
 
     def _dropout(self):
         if isinstance(self.dropout, str):  # "auto"
-            return 0.0 if self.solver == "lbfgs" else AUTO_DROPOUT
+            return 0.0 if self.solver == "lbfgs" else _AUTO_DROPOUT
         return self.dropout
 
     def _sample_weight(self, X, y, sample_weight):
