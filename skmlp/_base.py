@@ -32,6 +32,7 @@ from .callbacks import (
     AdaptiveEarlyStopping,
     BestLoss,
     DivergenceCheck,
+    EpochLog,
     EpochLRScheduler,
     EpochProgressBar,
     EvaluationBudget,
@@ -488,7 +489,9 @@ class BaseMLP(BaseEstimator, metaclass=ABCMeta):
         score = self._validation_score()
         if self.early_stopping and score is not None:
             callbacks.append(("validation_score", ValidationScore(score)))
-        if self.verbose:
+        if self.verbose >= 2:
+            callbacks.append(("epoch_log", EpochLog()))
+        elif self.verbose:
             callbacks.append(("progress_bar", EpochProgressBar(self.max_iter)))
         callbacks.append(("early_stopping", stopping(
             monitor=monitor, patience=self.n_iter_no_change, threshold=self.tol,

@@ -104,8 +104,10 @@ hidden_layer_sizes : array-like of shape (n_layers,), default=$hidden_layer_size
 $tol
 
     verbose : int, default=0
-        0 is silent; 1 or more shows a progress bar over epochs with the
-        training (and validation) loss.
+        0 is silent; 1 shows a progress bar over epochs with the training
+        (and validation) loss; 2 or more prints each epoch's loss (and
+        validation score) instead, in scikit-learn's lines (``Iteration 3,
+        loss = 0.41234567``).
 
     warm_start : bool, default=False
         When True, ``fit`` continues training the existing network for

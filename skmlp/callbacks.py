@@ -121,6 +121,31 @@ class ValidationScore(Callback):
             net.history.record("valid_score", self.score(valid_outputs.cpu(), dataset_valid))
 
 
+class EpochLog(Callback):
+    """Print each epoch's training loss (and validation score) as scikit-learn's MLP does.
+
+    One line an epoch on standard output, in scikit-learn's words, for
+    ``verbose >= 2``; log files and code that read scikit-learn's lines
+    get them as they were.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from skmlp import MLPClassifier
+    >>> X = np.random.default_rng(0).normal(size=(100, 3))
+    >>> _ = MLPClassifier(max_iter=2, verbose=2, random_state=0).fit(X, X[:, 0] > 0)
+    ... # doctest: +ELLIPSIS
+    Iteration 1, loss = 0.6...
+    Iteration 2, loss = 0.6...
+    """
+
+    def on_epoch_end(self, net, **kwargs):
+        last = net.history[-1]
+        print(f"Iteration {len(net.history)}, loss = {last['train_loss']:.8f}")
+        if "valid_score" in last:
+            print(f"Validation score: {last['valid_score']:f}")
+
+
 class EpochProgressBar(Callback):
     """A tqdm progress bar over epochs, showing the latest losses.
 

@@ -252,6 +252,19 @@ def test_verbose_shows_a_progress_bar_with_losses(data, capsys):
     assert "1/1" in capsys.readouterr().err
 
 
+def test_verbose_2_prints_scikit_learns_lines_instead_of_the_bar(data, capsys):
+    X, y = data
+    clf = MLPClassifier(verbose=2, early_stopping=True, max_iter=4, random_state=0).fit(X, y)
+    out, err = capsys.readouterr()
+    lines = out.splitlines()
+    assert lines[0::2] == [f"Iteration {epoch}, loss = {loss:.8f}"
+                           for epoch, loss in enumerate(clf.loss_curve_, start=1)]
+    assert lines[1::2] == [f"Validation score: {score:f}" for score in clf.validation_scores_]
+    assert "epoch/s" not in err  # no bar
+    MLPClassifier(verbose=1, max_iter=4).fit(X, y)
+    assert capsys.readouterr().out == ""  # the bar writes to standard error
+
+
 def test_the_progress_bar_shows_each_epochs_losses_beside_its_count(data, capsys):
     X, y = data
     fitted = MLPClassifier(verbose=1, max_iter=4, random_state=0).fit(X, y)
