@@ -309,7 +309,7 @@ class BaseMLP(BaseEstimator, metaclass=ABCMeta):
                 self.net_.initialize()
             if not one_pass:
                 self._fit_input_statistics(X, sample_weight)
-            self.n_iter_ = self.t_ = 0
+            self.t_ = 0
         elif not one_pass:
             self.net_ = self._warm_started_net(X.shape[1], sizes, len(train), batch_size,
                                                device)
@@ -318,9 +318,10 @@ class BaseMLP(BaseEstimator, metaclass=ABCMeta):
         progress_bar = dict(self.net_.callbacks_).get("progress_bar")
         if progress_bar is not None:
             progress_bar.total = epochs
-        with thread_budget(batch_size, sizes), seeded(self._seed + self.n_iter_, device):
+        done = len(self.net_.history)  # the epochs of earlier calls
+        with thread_budget(batch_size, sizes), seeded(self._seed + done, device):
             self.net_.partial_fit(train, epochs=epochs, valid=valid)
-        self._record_history(len(train), converged_check=not one_pass)
+        self._record_history(done, len(train), converged_check=not one_pass)
         self._after_training(train, valid)
         return self
 
@@ -536,11 +537,12 @@ class BaseMLP(BaseEstimator, metaclass=ABCMeta):
         """``score(outputs, data)`` behind ``validation_scores_``, or None (a hook)."""
         return None
 
-    def _record_history(self, rows_per_epoch, *, converged_check):
-        done = self.n_iter_
+    def _record_history(self, done, rows_per_epoch, *, converged_check):
+        """Fitted attributes from the history, whose first ``done`` epochs are earlier calls'."""
         history = list(self.net_.history)
         epochs = history[done:]
-        self.n_iter_ = done + len(epochs)
+        # as scikit-learn: n_iter_ counts this call's epochs, t_ and loss_curve_ all calls'
+        self.n_iter_ = len(epochs)
         self.t_ += len(epochs) * rows_per_epoch
         # extended by this call's epochs: partial_fit adds one a call, and
         # reading the whole history at every call made a long run quadratic

@@ -243,8 +243,9 @@ n_features_in_ : int
         Width of the output layer.
 
     n_iter_ : int
-        Number of epochs trained (over all ``fit``/``partial_fit`` calls
-        of a warm-started model).
+        Number of epochs the last ``fit`` or ``partial_fit`` call trained
+        (1 after ``partial_fit``), as in scikit-learn; ``loss_curve_`` and
+        ``t_`` go on over the calls of a warm-started model.
 
     t_ : int
         Number of training samples seen by the solver, as in scikit-learn

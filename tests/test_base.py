@@ -352,9 +352,23 @@ def test_warm_start_continues_training(data):
     clf = MLPClassifier(warm_start=True, max_iter=10, random_state=0).fit(X, y)
     first_curve = list(clf.loss_curve_)
     clf.fit(X, y)
-    assert clf.n_iter_ == 20
+    # as scikit-learn's: n_iter_ counts this call's epochs, loss_curve_ all of them
+    assert clf.n_iter_ == 10 and len(clf.loss_curve_) == 20
     assert clf.loss_curve_[:10] == first_curve
     assert clf.loss_curve_[10] < first_curve[0]
+
+
+@pytest.mark.parametrize("Estimator", [MLPClassifier, MLPRegressor])
+def test_a_warm_started_fit_runs_max_iter_epochs_and_n_iter_counts_them(Estimator, data):
+    # as scikit-learn's tests of the same (its issues 16812 and 24764)
+    X, y = data
+    est = Estimator(warm_start=True, max_iter=10, n_iter_no_change=np.inf, random_state=0)
+    with pytest.warns(ConvergenceWarning):
+        est.fit(X, y)
+    assert est.n_iter_ == 10
+    with pytest.warns(ConvergenceWarning):
+        est.set_params(max_iter=20).fit(X, y)
+    assert est.n_iter_ == 20 and len(est.loss_curve_) == 30
 
 
 def test_curves_follow_the_history_over_partial_fits_and_warm_starts(data):
@@ -367,7 +381,7 @@ def test_curves_follow_the_history_over_partial_fits_and_warm_starts(data):
     clf.set_params(early_stopping=False).fit(X, y)
     clf.set_params(early_stopping=True).fit(X, y)
     history = clf.history_
-    assert clf.n_iter_ == len(history) == 4 + 3 * 3
+    assert len(clf.loss_curve_) == len(history) == 4 + 3 * 3 and clf.n_iter_ == 3
     assert clf.loss_curve_ == list(history[:, "train_loss"])
     assert clf.validation_loss_curve_ == list(history[:, "valid_loss"])
     assert len(clf.validation_loss_curve_) == len(clf.validation_scores_) == 6
@@ -388,7 +402,7 @@ def test_warm_started_fit_takes_the_current_training_parameters_and_the_fitted_w
     assert isinstance(optimizer, torch.optim.SGD)
     assert optimizer.param_groups[0]["lr"] == 1e-30
     assert clf.net_.weight_decay == pytest.approx(0.1 / 200)
-    assert clf.n_iter_ == 4 and clf.loss_curve_[:3] == first_curve
+    assert clf.n_iter_ == 1 and clf.loss_curve_[:3] == first_curve
     # the step was negligible: the network is the one the first fit left
     for (name, a), b in zip(_weights(clf).items(), weights.values(), strict=True):
         torch.testing.assert_close(a, b, msg=name)
@@ -428,7 +442,7 @@ def test_a_warm_started_fit_takes_a_new_dropout_rate_on_the_same_weights(Estimat
                     random_state=0).fit(X, y)
     before = est.coefs_
     est.set_params(dropout=0.0, learning_rate_init=1e-30, max_iter=1).fit(X, y)
-    assert _dropout_rates(est) == [] and est.n_iter_ == 3
+    assert _dropout_rates(est) == [] and len(est.loss_curve_) == 3
     for fitted, now in zip(before, est.coefs_, strict=True):
         np.testing.assert_array_equal(fitted, now)
 
@@ -438,7 +452,7 @@ def test_a_warm_started_lbfgs_fit_goes_on_from_adam_under_auto_dropout(data):
     clf = MLPClassifier(warm_start=True, max_iter=2, random_state=0).fit(X, y)
     assert _dropout_rates(clf) == [0.3, 0.3]
     clf.set_params(solver="lbfgs", max_iter=5).fit(X, y)
-    assert _dropout_rates(clf) == [] and clf.n_iter_ == 7
+    assert _dropout_rates(clf) == [] and len(clf.loss_curve_) == 7
 
 
 @pytest.mark.parametrize("fit", [
@@ -648,7 +662,7 @@ def test_a_warm_started_fit_that_diverges_keeps_the_weights_before_it(Estimator,
     assert estimator.loss_curve_ == curve
     np.testing.assert_array_equal(_outputs(estimator, X), before)
     estimator.fit(X, y)  # and training goes on from there
-    assert estimator.n_iter_ == 10 and np.isfinite(estimator.loss_curve_).all()
+    assert len(estimator.loss_curve_) == 10 and np.isfinite(estimator.loss_curve_).all()
 
 
 # -- fitted weights and sparse features -------------------------------------------

