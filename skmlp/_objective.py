@@ -18,7 +18,7 @@ from sklearn.utils.validation import _check_method_params
 from skorch.callbacks import Callback
 
 from ._base import BaseMLP
-from ._search_space import FINISHED, suggest
+from ._search_space import FINISHED, last_step, suggest
 from ._storage import open_storage
 
 #: User attribute of a trial a worker started after the study was complete.
@@ -82,10 +82,6 @@ def first_heartbeat(trial):
         storage.record_heartbeat(trial._trial_id)
 
 
-def _final_step(model):
-    return model.steps[-1][1] if hasattr(model, "steps") else model
-
-
 def default_pruner(estimator):
     """The median pruner, acting from the middle of the first fold's training on.
 
@@ -106,13 +102,13 @@ def default_pruner(estimator):
     the first two folds ranked the same 40 trials' final scores at 0.60 and
     0.65.
     """
-    final = _final_step(estimator)
+    final = last_step(estimator)[1]
     warmup = final.max_iter // 2 if isinstance(final, BaseMLP) else 0
     return optuna.pruners.MedianPruner(n_startup_trials=5, n_warmup_steps=warmup)
 
 
 def _set_final_callbacks(model, callbacks):
-    final = _final_step(model)
+    final = last_step(model)[1]
     final.set_params(callbacks=list(final.callbacks or []) + callbacks)
 
 
@@ -198,8 +194,8 @@ class Objective:
         X_test, y_test = _safe_split(model, self.X, self.y, test, train)
         # metadata for the scorer (routed sample weights), split as the rows are
         test_params = _check_method_params(self.X, self.score_params, test)
-        if report_epochs and fold == 0 and isinstance(_final_step(model), BaseMLP):
-            every = max(1, _final_step(model).max_iter // _MAX_REPORTS)
+        if report_epochs and fold == 0 and isinstance(last_step(model)[1], BaseMLP):
+            every = max(1, last_step(model)[1].max_iter // _MAX_REPORTS)
             _set_final_callbacks(model, [("optuna_report", _ReportEpochScore(
                 trial, model, X_test, y_test,
                 partial(self._refit_scorer, params=test_params), every))])
@@ -248,7 +244,7 @@ class Objective:
         skmlp estimators), so these reports continue the first fold's epoch
         reports on one scale, and every trial is compared on the same folds.
         """
-        final = _final_step(model)
+        final = last_step(model)[1]
         epochs_per_fold = final.max_iter if isinstance(final, BaseMLP) else 1
         n_folds = len(fold_scores)
         trial.report(float(np.mean(fold_scores)), n_folds * epochs_per_fold)

@@ -132,7 +132,7 @@ def default_search_space(estimator, extra=None):
     >>> space.prefix
     'mlpclassifier__'
     """
-    prefix, final = _last_step(estimator)
+    prefix, final = last_step(estimator)
     if not isinstance(final, BaseMLP):
         raise TypeError(f"default_search_space needs a skmlp estimator (or a pipeline "
                         f"ending in one), got {type(final).__name__}.")
@@ -149,7 +149,7 @@ def default_search_space(estimator, extra=None):
     return DefaultSearchSpace(prefix, extra=extra, **settings)
 
 
-def _last_step(estimator):
+def last_step(estimator):
     """``(prefix of its parameters, estimator)`` of a pipeline's last step, or of ``estimator``."""
     if hasattr(estimator, "steps"):
         name, final = estimator.steps[-1]
@@ -247,7 +247,7 @@ def starting_suggestions(estimator, space):
     its distribution or the space does not give the estimator's values back.
     """
     params = estimator.get_params(deep=True)
-    prefix, final = _last_step(estimator)
+    prefix, final = last_step(estimator)
     if isinstance(final, BaseMLP):
         # dropout="auto" as the rate it stands for, which a space draws as a number
         params[f"{prefix}dropout"] = final._dropout()

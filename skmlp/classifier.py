@@ -235,16 +235,20 @@ class MLPClassifier(ClassifierMixin, BaseMLP):
         return self.dropout
 
     def _sample_weight(self, X, y, sample_weight):
-        multilabel = type_of_target(y) == "multilabel-indicator"
-        if multilabel and isinstance(self.class_weight, dict):
-            raise ValueError(
-                f"For a multilabel y, class_weight takes one dict per label ({y.shape[1]} "
-                "dicts, each mapping 0 and 1 to a weight, as in scikit-learn's "
-                "RandomForestClassifier) or 'balanced'; got one dict.")
-        if not multilabel and isinstance(self.class_weight, list):
-            raise ValueError(
-                "class_weight is a list, which is for a multilabel y (one dict per label); "
-                "for one column of classes, give one dict mapping each class to its weight.")
+        # the type of y only where the weights' form depends on it: reading it
+        # costs every partial_fit call ~0.2 ms a batch
+        if isinstance(self.class_weight, (dict, list)):
+            multilabel = type_of_target(y) == "multilabel-indicator"
+            if multilabel and isinstance(self.class_weight, dict):
+                raise ValueError(
+                    f"For a multilabel y, class_weight takes one dict per label ({y.shape[1]} "
+                    "dicts, each mapping 0 and 1 to a weight, as in scikit-learn's "
+                    "RandomForestClassifier) or 'balanced'; got one dict.")
+            if not multilabel and isinstance(self.class_weight, list):
+                raise ValueError(
+                    "class_weight is a list, which is for a multilabel y (one dict per "
+                    "label); for one column of classes, give one dict mapping each class "
+                    "to its weight.")
         return combined_sample_weight(X, y, sample_weight, self.class_weight)
 
     # -- fitting -----------------------------------------------------------------
