@@ -280,11 +280,12 @@ def _finished_count(study):
     return len(study.get_trials(deepcopy=False, states=FINISHED))
 
 
-def optimize(study, objective, n_trials, timeout):
+def optimize(study, objective, n_trials, timeout, callbacks=()):
     """Run trials until the study holds ``n_trials`` finished ones (or time runs out).
 
     Failed trials do not count; after ``n_trials`` failures in a row this
-    worker gives up rather than loop for ever.
+    worker gives up rather than loop for ever. ``callbacks`` are the user's
+    Optuna callbacks, called after each trial before the count is checked.
     """
     failures = 0
 
@@ -296,7 +297,7 @@ def optimize(study, objective, n_trials, timeout):
 
     if _finished_count(study) >= n_trials:
         return
-    study.optimize(objective, timeout=timeout, callbacks=[stop_when_done],
+    study.optimize(objective, timeout=timeout, callbacks=[*callbacks, stop_when_done],
                    catch=(_TrialFailed, _SurplusTrial))
 
 
@@ -317,11 +318,11 @@ def optuna_logging(verbose):
         optuna.logging.set_verbosity(verbosity)
 
 
-def worker(storage, study_name, sampler, pruner, objective, n_trials, timeout,
+def worker(storage, study_name, sampler, pruner, objective, n_trials, timeout, callbacks,
            heartbeat_interval, grace_period, verbose):
     """One worker process: open the shared study and work on it."""
     with optuna_logging(verbose):
         storage = open_storage(storage, heartbeat_interval, grace_period)
         study = optuna.load_study(study_name=study_name, storage=storage, sampler=sampler,
                                   pruner=pruner)
-        optimize(study, objective, n_trials, timeout)
+        optimize(study, objective, n_trials, timeout, callbacks)

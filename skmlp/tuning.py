@@ -19,9 +19,9 @@ model fold k's test rows at the next step). Here:
   fold by fold, gets each fold's score at the fold's number instead;
 - ``n_jobs`` starts worker processes that share one study through its storage
   (a temporary journal file when no storage is given);
-- ``n_trials`` counts finished trials of the study (complete or pruned), so a
-  study resumed after a crash, or shared by several workers on several
-  machines, ends with exactly that many;
+- ``n_trials`` counts finished trials of the study (complete or pruned, not
+  failed), so a study resumed after a crash, or shared by several workers on
+  several machines, ends with exactly that many;
 - storages with a heartbeat mark the trial of a killed worker as failed when
   a worker next starts a trial (the trial's first heartbeat is recorded
   before its work begins, as Optuna never fails a trial that has none).
@@ -48,7 +48,7 @@ from sklearn.metrics import check_scoring
 from sklearn.model_selection import check_cv
 from sklearn.model_selection._search import _yield_masked_array_for_each_param
 from sklearn.utils import Bunch, get_tags
-from sklearn.utils._param_validation import Interval, StrOptions
+from sklearn.utils._param_validation import HasMethods, Interval, StrOptions
 from sklearn.utils.metadata_routing import (
     MetadataRouter,
     MethodMapping,
@@ -135,8 +135,10 @@ class OptunaSearchCV(MetaEstimatorMixin, BaseEstimator):
         picklable (a module-level function or class) when ``n_jobs > 1``.
     n_trials : int or None, default=20
         Finished trials (complete or pruned) the study should hold. A resumed
-        study runs only the missing ones. None: as many as ``timeout``
-        allows, which must then be set.
+        study runs only the missing ones. A failed trial does not count:
+        another runs in its place, and a worker gives up after ``n_trials``
+        failures in a row. None: as many as ``timeout`` allows, which must
+        then be set.
     timeout : float or None, default=None
         Seconds after which a worker starts no new trial (Optuna's
         ``timeout``); the trial it is running finishes.
@@ -216,6 +218,13 @@ class OptunaSearchCV(MetaEstimatorMixin, BaseEstimator):
         Seconds between a running trial's heartbeats in an RDB storage; a
         trial silent for ``2 * heartbeat_interval`` seconds (its worker
         died) is marked failed.
+    callbacks : list of callable or None, default=None
+        Optuna callbacks, each called as ``callback(study, trial)`` after
+        every trial a worker finishes (as in ``study.optimize``), e.g. to
+        log trials to MLflow (optuna-integration's ``MLflowCallback``); one
+        may call ``study.stop()`` to end the worker's search early. Each
+        worker process of ``n_jobs > 1`` gets a copy, so they must then be
+        picklable.
     verbose : int, default=0
         0 is quiet; 1 or more lets Optuna log every trial (its value and
         parameters, or why it was pruned or failed) to stderr.
@@ -269,7 +278,7 @@ class OptunaSearchCV(MetaEstimatorMixin, BaseEstimator):
     """
 
     _parameter_constraints: dict = {
-        "estimator": [object],
+        "estimator": [HasMethods(["fit"])],
         "param_distributions": [dict, callable],
         "n_trials": [Interval(Integral, 1, None, closed="left"), None],
         "timeout": [Interval(Real, 0, None, closed="neither"), None],
@@ -289,6 +298,7 @@ class OptunaSearchCV(MetaEstimatorMixin, BaseEstimator):
         "start_from_estimator": ["boolean"],
         "enable_pruning": ["boolean"],
         "heartbeat_interval": [Interval(Integral, 1, None, closed="left")],
+        "callbacks": [list, None],
         "verbose": ["verbose"],
     }
 
@@ -297,7 +307,7 @@ class OptunaSearchCV(MetaEstimatorMixin, BaseEstimator):
                  random_state=None, n_jobs=None, storage=None, study_name=None,
                  load_if_exists=False, sampler=None, pruner=None,
                  start_from_estimator=True, enable_pruning=True, heartbeat_interval=10,
-                 verbose=0):
+                 callbacks=None, verbose=0):
         self.estimator = estimator
         self.param_distributions = param_distributions
         self.n_trials = n_trials
@@ -317,6 +327,7 @@ class OptunaSearchCV(MetaEstimatorMixin, BaseEstimator):
         self.start_from_estimator = start_from_estimator
         self.enable_pruning = enable_pruning
         self.heartbeat_interval = heartbeat_interval
+        self.callbacks = callbacks
         self.verbose = verbose
 
     def _sampler(self, worker=0):
@@ -395,6 +406,7 @@ class OptunaSearchCV(MetaEstimatorMixin, BaseEstimator):
                               routed.scorer.score, self.error_score, n_trials,
                               self.enable_pruning, self.return_train_score)
         grace = 2 * self.heartbeat_interval
+        callbacks = list(self.callbacks or [])
         n_jobs = effective_n_jobs(self.n_jobs)
         if n_jobs > 1 and isinstance(self.storage, optuna.storages.InMemoryStorage):
             raise ValueError(
@@ -418,13 +430,13 @@ class OptunaSearchCV(MetaEstimatorMixin, BaseEstimator):
                 delattr(self, name)
             self.study_ = study
             if n_jobs == 1:
-                optimize(self.study_, objective, n_trials, self.timeout)
+                optimize(self.study_, objective, n_trials, self.timeout, callbacks)
             else:
                 worker_storage = storage if isinstance(storage, str) else opened
                 Parallel(n_jobs=n_jobs, backend="loky")(
                     delayed(worker)(worker_storage, study_name, self._sampler(i),
                                     self._pruner(), objective, n_trials, self.timeout,
-                                    self.heartbeat_interval, grace, self.verbose)
+                                    callbacks, self.heartbeat_interval, grace, self.verbose)
                     for i in range(n_jobs))
             if self.storage is None and n_jobs > 1:
                 # keep the study readable once the temporary journal is gone
@@ -487,7 +499,7 @@ class OptunaSearchCV(MetaEstimatorMixin, BaseEstimator):
         if reasons:
             # once, in this process, as GridSearchCV sums up its failed fits
             warn_at_caller(
-                f"{reasons.total()} of the {len(trials)} finished trials of the study had a "
+                f"{reasons.total()} of the {len(trials)} trials of the study had a "
                 f"fit that raised; cv_results_ scores such folds error_score="
                 f"{self.error_score!r} (with NaN, every fold of the trial). Failures: "
                 + "; ".join(f"{count} x {reason}" for reason, count in reasons.most_common()),

@@ -325,6 +325,47 @@ def test_worker_processes_run_the_first_trial_once(Xy):
     assert found.n_trials_ == 4
 
 
+class _LogTrials:
+    """An Optuna callback that appends ``pid trial-number state`` to a file."""
+
+    def __init__(self, path):
+        self.path = path
+
+    def __call__(self, study, trial):
+        with open(self.path, "a") as log:
+            log.write(f"{os.getpid()} {trial.number} {trial.state.name}\n")
+
+
+def _stop_after_one(study, trial):
+    study.stop()
+
+
+def test_callbacks_run_after_every_trial_and_may_stop_the_search(Xy, tmp_path):
+    log = tmp_path / "trials.log"
+    space = {"alpha": FloatDistribution(1e-5, 1.0, log=True)}
+    found = OptunaSearchCV(MLPClassifier(max_iter=5, random_state=0), space, n_trials=3,
+                           cv=2, refit=False, random_state=0,
+                           callbacks=[_LogTrials(log)]).fit(*Xy)
+    assert log.read_text().split("\n")[:-1] == [
+        f"{os.getpid()} {t.number} COMPLETE" for t in found.study_.trials]
+    stopped = OptunaSearchCV(MLPClassifier(max_iter=5, random_state=0), space, n_trials=3,
+                             cv=2, refit=False, callbacks=[_stop_after_one]).fit(*Xy)
+    assert stopped.n_trials_ == 1
+
+
+def test_worker_processes_call_copies_of_the_callbacks(Xy, tmp_path):
+    log = tmp_path / "trials.log"
+    found = OptunaSearchCV(MLPClassifier(max_iter=5, random_state=0),
+                           {"alpha": FloatDistribution(1e-5, 1.0, log=True)}, n_trials=4,
+                           cv=2, refit=False, random_state=0, n_jobs=2,
+                           callbacks=[_LogTrials(log)]).fit(*Xy)
+    lines = [line.split() for line in log.read_text().splitlines()]
+    # every trial, surplus ones too (failed without running), once, in a worker
+    assert sorted(int(number) for _, number, _ in lines) == [
+        t.number for t in found.study_.trials]
+    assert str(os.getpid()) not in {pid for pid, _, _ in lines}
+
+
 @pytest.mark.parametrize("n_jobs, workers", [(None, 1), (1, 1), (-1, joblib.cpu_count())])
 def test_n_jobs_counts_worker_processes_as_joblib_does(Xy, n_jobs, workers):
     found = OptunaSearchCV(MLPClassifier(max_iter=5, random_state=0),
@@ -536,7 +577,7 @@ def test_diverging_trial_is_recorded_as_failed_and_the_search_goes_on(Xy, n_jobs
     assert failed[0].number == 0 and "diverged" in failed[0].user_attrs["fail_reason"]
     finished = found.n_trials_ + len(failed)
     assert str(warning.message).startswith(
-        f"{len(failed)} of the {finished} finished trials of the study had a fit that raised")
+        f"{len(failed)} of the {finished} trials of the study had a fit that raised")
     assert found.n_trials_ == 2
     assert np.isnan(found.cv_results_["mean_test_score"][found.cv_results_["state"] == "FAIL"]
                     ).all()
@@ -562,7 +603,7 @@ def test_a_numeric_error_score_scores_the_failed_folds_as_grid_search_does(Xy):
     alphas = [1e-4, 1e-1]
     settings = dict(cv=StratifiedKFold(3, shuffle=True, random_state=0), error_score=0.0,
                     refit=False)
-    with pytest.warns(FitFailedWarning, match="2 of the 2 finished trials .* raised"):
+    with pytest.warns(FitFailedWarning, match="2 of the 2 trials .* raised"):
         found = OptunaSearchCV(pipe, {"mlpclassifier__alpha": CategoricalDistribution(alphas)},
                                n_trials=2, start_from_estimator=False,
                                sampler=optuna.samplers.GridSampler(
@@ -602,6 +643,12 @@ def test_error_score_raise_stops_the_search_with_the_fit_error_as_grid_search_do
 def test_invalid_budgets_are_rejected(Xy, params):
     with pytest.raises(InvalidParameterError):
         OptunaSearchCV(MLPClassifier(), {}, **params).fit(*Xy)
+
+
+def test_an_estimator_without_fit_is_rejected_as_grid_search_rejects_it(Xy):
+    # before: AttributeError: 'str' object has no attribute 'get_params'
+    with pytest.raises(InvalidParameterError, match="'estimator' .* implementing 'fit'"):
+        OptunaSearchCV("MLPClassifier", {}).fit(*Xy)
 
 
 def test_no_trial_count_needs_a_timeout_and_runs_until_it(Xy):
