@@ -187,16 +187,17 @@ class MLPClassifier(ClassifierMixin, BaseMLP):
         if self._label_binarizer.y_type_ != "multilabel-indicator" and (
                 not reset or classes is not None):
             labels = np.unique(y)
-            unseen = np.setdiff1d(labels, self.classes_)
-            if unseen.size:
-                raise ValueError(f"y has labels {unseen.tolist()} that are not in "
-                                 f"classes_ {self.classes_.tolist()}.")
             if classes is None and not np.array_equal(labels, self.classes_):
                 # a warm-started fit, which scikit-learn allows on the same classes only
                 raise ValueError(
                     f"warm_start=True goes on fitting the same classes, but y has "
                     f"{labels.tolist()} where the previous fit had {self.classes_.tolist()}. "
-                    "Use partial_fit to train on some of the classes.")
+                    "Use partial_fit to train on some of the classes, or warm_start=False to "
+                    "fit a new network on these.")
+            unseen = np.setdiff1d(labels, self.classes_)
+            if unseen.size:
+                raise ValueError(f"y has labels {unseen.tolist()} that are not in "
+                                 f"classes_ {self.classes_.tolist()}.")
         # every label of y is one of classes_ by now (multilabel aside): class
         # positions directly, rather than LabelBinarizer's indicator matrix
         # (n_samples x n_classes integers, and half of a partial_fit call's time)

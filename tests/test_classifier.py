@@ -273,6 +273,10 @@ def test_warm_start_goes_on_with_the_same_classes_only(blobs):
     with pytest.raises(ValueError, match=r"y has \[0, 1\] where the previous fit had "
                                          r"\[0, 1, 2\]. Use partial_fit"):
         clf.fit(X[y < 2], y[y < 2])
+    # a new class too says that warm_start keeps the fitted classes
+    with pytest.raises(ValueError, match=r"warm_start=True .* y has \[0, 1, 7\] where the "
+                                         r"previous fit had \[0, 1, 2\].*warm_start=False"):
+        clf.fit(X, np.where(y == 2, 7, y))
     assert len(clf.loss_curve_) == 4
     clf.partial_fit(X[y < 2], y[y < 2])  # partial_fit takes some of the classes
     assert len(clf.loss_curve_) == 5
