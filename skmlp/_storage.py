@@ -1,5 +1,6 @@
 """Optuna storages opened from a URL: clear errors, the installed PostgreSQL driver,
-and a first creation of the schema that several workers can race to."""
+a first creation of the schema that several workers can race to, and SQLite
+transactions that lock as Optuna expects."""
 
 import importlib.util
 import warnings
@@ -12,7 +13,9 @@ def open_storage(storage, heartbeat_interval, grace_period):
 
     Several PostgreSQL workers creating Optuna's schema at the same moment
     collide inside ``CREATE TYPE`` (``duplicate key ... studydirection``);
-    the creation is serialised with a PostgreSQL advisory lock.
+    the creation is serialised with a PostgreSQL advisory lock. SQLite
+    transactions take the database's write lock as they begin (see
+    :func:`_lock_sqlite_transactions`).
     """
     if storage is None or not isinstance(storage, str):
         return storage
@@ -27,6 +30,10 @@ def open_storage(storage, heartbeat_interval, grace_period):
     try:
         storage = with_installed_driver(storage)
         _check_shareable(storage)
+        if sqlalchemy.engine.make_url(storage).get_backend_name() == "sqlite":
+            opened = rdb_storage()
+            _lock_sqlite_transactions(opened.engine)
+            return opened
         if not storage.startswith("postgresql"):
             return rdb_storage()
         engine = sqlalchemy.create_engine(storage)
@@ -52,6 +59,32 @@ def open_storage(storage, heartbeat_interval, grace_period):
         reason = str(err).splitlines()[0].rstrip(".")
         raise ValueError(f"Could not open the Optuna storage {_shown(storage)!r}: "
                          f"{reason}.{hint}") from err
+
+
+def _lock_sqlite_transactions(engine):
+    """Make every transaction of ``engine`` begin with ``BEGIN IMMEDIATE``.
+
+    Optuna claims a queued (enqueued) trial by reading it with ``SELECT ...
+    FOR UPDATE`` and setting it running if it is still waiting. SQLite has
+    no row locks, and Python's sqlite3 begins a transaction only at the
+    first write, so two worker processes could both read the trial as
+    waiting and both run it; the second to finish then failed with
+    ``UpdateFinishedTrialError``, and the search with it. A transaction
+    that takes the write lock as it begins (SQLAlchemy's recipe for
+    pysqlite) makes each read-then-write of Optuna's atomic; the others
+    wait for it (up to sqlite3's timeout).
+    """
+    import sqlalchemy
+
+    def no_implicit_begin(dbapi_connection, connection_record):
+        dbapi_connection.isolation_level = None  # sqlite3 then emits no BEGIN of its own
+
+    def begin_immediate(connection):
+        connection.exec_driver_sql("BEGIN IMMEDIATE")
+
+    sqlalchemy.event.listen(engine, "connect", no_implicit_begin)
+    sqlalchemy.event.listen(engine, "begin", begin_immediate)
+    engine.dispose()  # the pooled connections were opened without the listeners
 
 
 def _shown(url):

@@ -5,6 +5,7 @@ import os
 import signal
 import subprocess
 import sys
+import threading
 import time
 import uuid
 from pathlib import Path
@@ -16,7 +17,7 @@ from sklearn.model_selection import StratifiedKFold, cross_val_score
 
 from skmlp import MLPClassifier, OptunaSearchCV
 from skmlp._objective import first_heartbeat
-from skmlp._storage import with_installed_driver
+from skmlp._storage import open_storage, with_installed_driver
 
 sys.path.insert(0, str(Path(__file__).parent))
 from search_worker import search  # noqa: E402
@@ -39,6 +40,29 @@ def test_a_resumed_study_is_not_started_again(tmp_path, Xy):
     assert search.n_trials_ == 4
     search.fit(X, y)  # a study that holds n_trials already runs none
     assert len(search.study_.trials) == 4 and search.n_trials_ == 4
+
+
+def test_two_sqlite_workers_never_claim_the_same_queued_trial(tmp_path):
+    # Optuna claims a queued trial by reading it as waiting, then setting it
+    # running. Worker "a" holds such a claim half-done (read, not yet
+    # written) while worker "b" asks for a trial: b must wait, then find
+    # the trial taken. With sqlite3's own transactions, which take no lock
+    # for a read, b claimed it too, and both workers ran trial 0.
+    url = f"sqlite:///{tmp_path / 'study.db'}"
+    a, b = open_storage(url, None, None), open_storage(url, None, None)
+    optuna.create_study(study_name="queue", storage=a).enqueue_trial({"x": 0.5})
+    other = optuna.load_study(study_name="queue", storage=b)
+    asked = []
+    with a.engine.begin() as claim:
+        state = claim.exec_driver_sql("SELECT state FROM trials WHERE number = 0").scalar()
+        assert state == "WAITING"
+        thread = threading.Thread(target=lambda: asked.append(other.ask().number))
+        thread.start()
+        thread.join(0.5)
+        assert thread.is_alive()  # b waits for a's claim to end
+        claim.exec_driver_sql("UPDATE trials SET state = 'RUNNING' WHERE number = 0")
+    thread.join()
+    assert asked == [1]
 
 
 def test_an_existing_study_is_resumed_only_when_asked(tmp_path, Xy):
