@@ -3,9 +3,13 @@ a first creation of the schema that several workers can race to, and SQLite
 transactions that lock as Optuna expects."""
 
 import importlib.util
+import time
 import warnings
 
 import optuna
+
+#: Attempts at opening a SQLite storage while other processes create its schema.
+_SQLITE_ATTEMPTS = 5
 
 
 def open_storage(storage, heartbeat_interval, grace_period):
@@ -13,8 +17,9 @@ def open_storage(storage, heartbeat_interval, grace_period):
 
     Several PostgreSQL workers creating Optuna's schema at the same moment
     collide inside ``CREATE TYPE`` (``duplicate key ... studydirection``);
-    the creation is serialised with a PostgreSQL advisory lock. SQLite
-    transactions take the database's write lock as they begin (see
+    the creation is serialised with a PostgreSQL advisory lock. SQLite's
+    collisions are retried (see :func:`_open_sqlite`), and its transactions
+    take the database's write lock as they begin (see
     :func:`_lock_sqlite_transactions`).
     """
     if storage is None or not isinstance(storage, str):
@@ -31,9 +36,7 @@ def open_storage(storage, heartbeat_interval, grace_period):
         storage = with_installed_driver(storage)
         _check_shareable(storage)
         if sqlalchemy.engine.make_url(storage).get_backend_name() == "sqlite":
-            opened = rdb_storage()
-            _lock_sqlite_transactions(opened.engine)
-            return opened
+            return _open_sqlite(rdb_storage)
         if not storage.startswith("postgresql"):
             return rdb_storage()
         engine = sqlalchemy.create_engine(storage)
@@ -59,6 +62,33 @@ def open_storage(storage, heartbeat_interval, grace_period):
         reason = str(err).splitlines()[0].rstrip(".")
         raise ValueError(f"Could not open the Optuna storage {_shown(storage)!r}: "
                          f"{reason}.{hint}") from err
+
+
+def _open_sqlite(rdb_storage):
+    """``rdb_storage()`` of a SQLite URL, tried again while another process
+    creates the same file's schema, with transactions that lock.
+
+    Optuna checks for each table, then creates it, and stamps the schema's
+    version, each in a transaction of its own: processes that open a new
+    file at the same moment fail with ``table studies already exists`` or
+    a UNIQUE constraint of the version tables (a worker of four started
+    together, in 7 of 10 tries). The creation is idempotent, so a later
+    attempt finds the schema the other process made.
+    """
+    import sqlalchemy
+
+    for attempt in range(1, _SQLITE_ATTEMPTS + 1):
+        try:
+            opened = rdb_storage()
+            break
+        except (sqlalchemy.exc.IntegrityError, sqlalchemy.exc.OperationalError) as err:
+            collided = (isinstance(err, sqlalchemy.exc.IntegrityError)
+                        or "already exists" in str(err) or "database is locked" in str(err))
+            if not collided or attempt == _SQLITE_ATTEMPTS:
+                raise
+            time.sleep(0.1 * attempt)
+    _lock_sqlite_transactions(opened.engine)
+    return opened
 
 
 def _lock_sqlite_transactions(engine):
