@@ -177,8 +177,10 @@ class OptunaSearchCV(MetaEstimatorMixin, BaseEstimator):
         -1 is one per CPU.
     storage : str, optuna storage or None, default=None
         Where the study lives: None (in memory, or a temporary journal file
-        for ``n_jobs > 1``), ``"sqlite:///study.db"``, or
-        ``"postgresql://user@host/db"`` for workers on several machines.
+        for ``n_jobs > 1``), ``"sqlite:///study.db"`` (which worker processes
+        on one machine may share: a URL is opened so that its transactions
+        lock), or ``"postgresql://user@host/db"`` for workers on several
+        machines. A storage object is used as it is.
     study_name : str or None, default=None
         Name of the study in ``storage``; None: a new name for each fit.
     load_if_exists : bool, default=False
