@@ -233,10 +233,31 @@ def check_study_space(study, space):
                 "another study_name, or the space the study was started with.") from err
 
 
+def _same_value(value, other):
+    """Whether two parameter values are the same: equal, or, for estimators
+    (which compare by identity), of one class with the same parameters."""
+    if value is other:
+        return True
+    if hasattr(value, "get_params") and type(value) is type(other):
+        params, others = value.get_params(deep=False), other.get_params(deep=False)
+        return params.keys() == others.keys() and all(
+            _same_value(params[name], others[name]) for name in params)
+    try:
+        return bool(value == other)
+    except (TypeError, ValueError):  # arrays: elementwise
+        return False
+
+
 def _stored_value(value, dist):
     """``value`` as a trial of ``dist`` stores it: its label (see :func:`_choice_labels`)."""
     labels = _choice_labels(dist)
-    return value if labels is None else labels[dist.choices.index(value)]
+    if labels is None:
+        return value
+    same = [label for label, choice in zip(labels, dist.choices, strict=True)
+            if _same_value(choice, value)]
+    if not same:
+        raise ValueError(f"{value!r} is not among the choices {dist.choices}")
+    return same[0]
 
 
 def starting_suggestions(estimator, space):
@@ -261,7 +282,7 @@ def starting_suggestions(estimator, space):
         with warnings.catch_warnings():
             warnings.simplefilter("error")  # FixedTrial warns of out-of-range values
             chosen = suggest(trial, space)
-        if not all(params[name] == value for name, value in chosen.items()):
+        if not all(_same_value(params[name], value) for name, value in chosen.items()):
             return None
     except (KeyError, ValueError, TypeError, Warning):
         return None

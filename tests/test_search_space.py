@@ -7,7 +7,7 @@ from imblearn.pipeline import make_pipeline as imblearn_pipeline
 from optuna.distributions import CategoricalDistribution, FloatDistribution, IntDistribution
 from sklearn.linear_model import LogisticRegression
 from sklearn.pipeline import make_pipeline
-from sklearn.preprocessing import RobustScaler, StandardScaler
+from sklearn.preprocessing import MinMaxScaler, RobustScaler, StandardScaler
 
 from skmlp import MLPClassifier, OptunaSearchCV
 from skmlp.tuning import default_search_space
@@ -101,6 +101,24 @@ def test_first_trial_of_a_dict_space_takes_the_values_set(Xy):
                                start_from_estimator=False).fit(X, y)
     assert not _started_from_estimator(unstarted)
     assert unstarted.cv_results_["params"][0]["alpha"] != 0.02
+
+
+@pytest.mark.filterwarnings("ignore:Choices for a categorical distribution:UserWarning")
+def test_first_trial_takes_an_estimator_choice_of_the_same_class_and_parameters(Xy):
+    # estimators compare by identity: the pipeline's scaler is not the
+    # space's, yet it is the same choice
+    X, y = Xy
+    pipe = make_pipeline(StandardScaler(with_mean=False), MLPClassifier(max_iter=5, random_state=0))
+    space = {"standardscaler": CategoricalDistribution(
+        [MinMaxScaler(), StandardScaler(), StandardScaler(with_mean=False), "passthrough"])}
+    found = OptunaSearchCV(pipe, space, n_trials=2, cv=2, refit=False, random_state=0).fit(X, y)
+    assert _started_from_estimator(found)
+    first = found.cv_results_["params"][0]["standardscaler"]
+    assert first is space["standardscaler"].choices[2]
+    other = make_pipeline(StandardScaler(copy=False), MLPClassifier(max_iter=5, random_state=0))
+    unmatched = OptunaSearchCV(other, space, n_trials=2, cv=2, refit=False,
+                               random_state=0).fit(X, y)
+    assert not _started_from_estimator(unmatched)
 
 
 def _plain_space(trial):
