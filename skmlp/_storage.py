@@ -71,9 +71,9 @@ def _open_sqlite(rdb_storage):
     Optuna checks for each table, then creates it, and stamps the schema's
     version, each in a transaction of its own: processes that open a new
     file at the same moment fail with ``table studies already exists`` or
-    a UNIQUE constraint of the version tables (a worker of four started
-    together, in 7 of 10 tries). The creation is idempotent, so a later
-    attempt finds the schema the other process made.
+    a UNIQUE constraint of the version tables (one or more of four processes
+    started together, in 7 of 10 tries). The creation is idempotent, so a
+    later attempt finds the schema the other process made.
     """
     import sqlalchemy
 
