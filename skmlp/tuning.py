@@ -498,15 +498,21 @@ class OptunaSearchCV(MetaEstimatorMixin, BaseEstimator):
         if not complete:
             raise ValueError(f"No trial completed ({len(trials)} failed or pruned). "
                              f"Failures: {sorted(reasons) or 'none'}.")
+        self.n_trials_ = sum(t.state in FINISHED for t in trials)
         if reasons:
+            short = ""
+            if self.n_trials is not None and self.n_trials_ < self.n_trials:
+                short = (f" The study holds {self.n_trials_} of the n_trials={self.n_trials} "
+                         "finished trials asked for: failed trials do not count, and a "
+                         "worker stops after n_trials failed trials in a row (or at its "
+                         "timeout).")
             # once, in this process, as GridSearchCV sums up its failed fits
             warn_at_caller(
                 f"{reasons.total()} of the {len(trials)} trials of the study had a "
                 f"fit that raised; cv_results_ scores such folds error_score="
-                f"{self.error_score!r} (with NaN, every fold of the trial). Failures: "
+                f"{self.error_score!r} (with NaN, every fold of the trial).{short} Failures: "
                 + "; ".join(f"{count} x {reason}" for reason, count in reasons.most_common()),
                 FitFailedWarning)
-        self.n_trials_ = sum(t.state in FINISHED for t in trials)
         metrics = sorted({m for t in complete for m in t.user_attrs["split_scores"]})
         results = self._cv_results(trials, metrics, n_splits)
         self.cv_results_ = results

@@ -578,9 +578,27 @@ def test_diverging_trial_is_recorded_as_failed_and_the_search_goes_on(Xy, n_jobs
     finished = found.n_trials_ + len(failed)
     assert str(warning.message).startswith(
         f"{len(failed)} of the {finished} trials of the study had a fit that raised")
-    assert found.n_trials_ == 2
+    assert found.n_trials_ == 2 and "The study holds" not in str(warning.message)
     assert np.isnan(found.cv_results_["mean_test_score"][found.cv_results_["state"] == "FAIL"]
                     ).all()
+
+
+def _diverging_after_the_first_trial(trial):
+    rate = trial.suggest_float("learning_rate_init", 1e-4, 1e-2, log=True)
+    return {"learning_rate_init": rate if trial.number == 0 else 1e30}
+
+
+def test_a_search_that_gives_up_on_failures_says_it_holds_fewer_trials(Xy):
+    # failed trials do not count, and n_trials failures in a row end the
+    # search: the warning says that it holds fewer trials than asked for
+    search = OptunaSearchCV(MLPClassifier(solver="sgd", max_iter=5, random_state=0),
+                            _diverging_after_the_first_trial, n_trials=2, cv=2,
+                            random_state=0, enable_pruning=False)
+    with pytest.warns(FitFailedWarning, match=r"The study holds 1 of the n_trials=2 finished "
+                                              r"trials asked for: failed trials do not count"):
+        found = search.fit(*Xy)
+    assert found.n_trials_ == 1
+    assert list(found.cv_results_["state"]) == ["COMPLETE", "FAIL", "FAIL"]
 
 
 class _FailsOnMarkedRow(TransformerMixin, BaseEstimator):
