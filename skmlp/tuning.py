@@ -654,13 +654,15 @@ class OptunaSearchCV(MetaEstimatorMixin, BaseEstimator):
 
     def __sklearn_tags__(self):
         # the estimator's kind, as GridSearchCV's tags give it: a search over
-        # a classifier is a classifier to cross_val_score (stratified folds);
-        # and, beyond GridSearchCV's, the targets it takes (a search over a
-        # multi-output regressor is one)
+        # a classifier is a classifier to cross_val_score (stratified folds),
+        # one over a precomputed kernel is pairwise (its folds cut columns
+        # too); and, beyond GridSearchCV's, the targets it takes (a search
+        # over a multi-output regressor is one)
         tags = super().__sklearn_tags__()
         searched = get_tags(self.estimator)
         tags.estimator_type = searched.estimator_type
         for kind in ("classifier_tags", "regressor_tags", "target_tags"):
             setattr(tags, kind, copy.deepcopy(getattr(searched, kind)))
         tags.input_tags.sparse = searched.input_tags.sparse
+        tags.input_tags.pairwise = searched.input_tags.pairwise
         return tags

@@ -29,6 +29,7 @@ from sklearn.model_selection import (
 )
 from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import StandardScaler
+from sklearn.svm import SVC
 from sklearn.utils import get_tags
 from sklearn.utils._param_validation import InvalidParameterError
 
@@ -401,6 +402,20 @@ def test_a_search_is_of_the_kind_it_searches_as_grid_search_is(estimator, kind):
     for searcher in (OptunaSearchCV(estimator, {}), GridSearchCV(estimator, {})):
         assert get_tags(searcher).estimator_type == kind
     assert is_classifier(OptunaSearchCV(estimator, {})) == (kind == "classifier")
+
+
+def test_a_search_over_a_precomputed_kernel_is_cross_validated_as_grid_search_is(Xy):
+    # pairwise: the outer folds cut the kernel's columns too ("X should be a
+    # square kernel matrix" before)
+    X, y = Xy
+    kernel = X @ X.T
+    cv = StratifiedKFold(3, shuffle=True, random_state=0)
+    svc = SVC(kernel="precomputed")
+    grid = cross_val_score(GridSearchCV(svc, {"C": [0.5]}, cv=2), kernel, y, cv=cv,
+                           error_score="raise")
+    found = cross_val_score(OptunaSearchCV(svc, {"C": FloatDistribution(0.5, 0.5)}, n_trials=1,
+                                           cv=2), kernel, y, cv=cv, error_score="raise")
+    np.testing.assert_array_equal(found, grid)
 
 
 def test_metadata_routing_sends_weights_where_requested_as_grid_search_does(Xy):
