@@ -45,6 +45,7 @@ from scipy.stats import rankdata
 from sklearn.base import BaseEstimator, MetaEstimatorMixin, _fit_context, clone, is_classifier
 from sklearn.exceptions import FitFailedWarning
 from sklearn.metrics import check_scoring
+from sklearn.metrics._scorer import _MultimetricScorer
 from sklearn.model_selection import check_cv
 from sklearn.model_selection._search import _yield_masked_array_for_each_param
 from sklearn.utils import Bunch, get_tags
@@ -447,7 +448,9 @@ class OptunaSearchCV(MetaEstimatorMixin, BaseEstimator):
                                   to_storage=memory)
                 self.study_ = optuna.load_study(study_name=study_name, storage=memory)
             self.n_splits_ = len(splits)
-            self.scorer_ = scorers
+            # as GridSearchCV's: several metrics as a dict of their scorers
+            self.scorer_ = (scorers._scorers if isinstance(scorers, _MultimetricScorer)
+                            else scorers)
             self._set_results(refit_metric, self.n_splits_)
         if self.refit is not False:
             start = time.perf_counter()
@@ -639,7 +642,9 @@ class OptunaSearchCV(MetaEstimatorMixin, BaseEstimator):
         _raise_for_params(params, self, "score")
         score_params = (process_routing(self, "score", **params).scorer.score
                         if _routing_enabled() else {})
-        result = self.scorer_(estimator, X, y, **score_params)
+        scorer = self.scorer_[self.refit] if isinstance(self.scorer_, dict) else self.scorer_
+        result = scorer(estimator, X, y, **score_params)
+        # a scoring callable may return several metrics
         return result[self.refit] if isinstance(result, dict) else result
 
     @property

@@ -127,6 +127,11 @@ def test_train_scores_are_grid_searchs_on_the_same_folds(Xy, scoring):
     without = OptunaSearchCV(estimator, {"alpha": CategoricalDistribution([1e-3])},
                              n_trials=1, cv=cv).fit(X, y)
     assert not [key for key in without.cv_results_ if "_train_" in key]
+    # scorer_: one scorer, or as GridSearchCV's, a dict of them by metric
+    assert type(found.scorer_) is type(grid.scorer_)
+    if scoring:
+        assert sorted(found.scorer_) == sorted(grid.scorer_) == sorted(scoring)
+    assert found.score(X, y) == grid.score(X, y)
 
 
 @pytest.mark.filterwarnings("ignore:One or more of the test scores are non-finite")
