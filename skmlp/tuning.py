@@ -254,6 +254,11 @@ class OptunaSearchCV(MetaEstimatorMixin, BaseEstimator):
         Finished trials in the study.
     n_splits_ : int
         Number of cross-validation folds.
+    scorer_ : callable or dict
+        The scorer of the held-out folds; with several metrics, as in
+        ``GridSearchCV``, a dict of scorers by metric name.
+    multimetric_ : bool
+        Whether ``scoring`` gives several metrics.
     refit_time_ : float
     feature_names_in_ : ndarray of shape (n_features,)
         Column names the refit best estimator saw, when ``X`` had string
