@@ -44,7 +44,7 @@ from joblib import Parallel, delayed, effective_n_jobs
 from scipy.stats import rankdata
 from sklearn.base import BaseEstimator, MetaEstimatorMixin, _fit_context, clone, is_classifier
 from sklearn.exceptions import FitFailedWarning
-from sklearn.metrics import check_scoring
+from sklearn.metrics import check_scoring, get_scorer_names
 from sklearn.metrics._scorer import _MultimetricScorer
 from sklearn.model_selection import check_cv
 from sklearn.model_selection._search import _yield_masked_array_for_each_param
@@ -291,7 +291,7 @@ class OptunaSearchCV(MetaEstimatorMixin, BaseEstimator):
         "n_trials": [Interval(Integral, 1, None, closed="left"), None],
         "timeout": [Interval(Real, 0, None, closed="neither"), None],
         "cv": ["cv_object"],
-        "scoring": [str, callable, list, tuple, dict, None],
+        "scoring": [StrOptions(set(get_scorer_names())), callable, list, tuple, dict, None],
         "refit": ["boolean", str, callable],
         "error_score": [StrOptions({"raise"}), Real],
         "return_train_score": ["boolean"],

@@ -683,6 +683,12 @@ def test_invalid_budgets_are_rejected(Xy, params):
         OptunaSearchCV(MLPClassifier(), {}, **params).fit(*Xy)
 
 
+def test_an_unknown_scoring_name_is_rejected_by_the_search_as_grid_search_rejects_it(Xy):
+    # scikit-learn's check_scoring named itself, not the search, as the refuser
+    with pytest.raises(InvalidParameterError, match="'scoring' parameter of OptunaSearchCV"):
+        OptunaSearchCV(MLPClassifier(), {}, scoring="f1_macroo").fit(*Xy)
+
+
 def test_an_estimator_without_fit_is_rejected_as_grid_search_rejects_it(Xy):
     # before: AttributeError: 'str' object has no attribute 'get_params'
     with pytest.raises(InvalidParameterError, match="'estimator' .* implementing 'fit'"):
