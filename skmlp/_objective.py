@@ -194,8 +194,9 @@ class Objective:
         X_test, y_test = _safe_split(model, self.X, self.y, test, train)
         # metadata for the scorer (routed sample weights), split as the rows are
         test_params = _check_method_params(self.X, self.score_params, test)
-        if report_epochs and fold == 0 and isinstance(last_step(model)[1], BaseMLP):
-            every = max(1, last_step(model)[1].max_iter // _MAX_REPORTS)
+        final = last_step(model)[1]
+        if report_epochs and fold == 0 and isinstance(final, BaseMLP):
+            every = max(1, final.max_iter // _MAX_REPORTS)
             _set_final_callbacks(model, [("optuna_report", _ReportEpochScore(
                 trial, model, X_test, y_test,
                 partial(self._refit_scorer, params=test_params), every))])

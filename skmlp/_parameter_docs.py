@@ -180,10 +180,10 @@ def training_parameters(hidden_layer_sizes, dropout, tol_mode="abs"):
     """The shared numpydoc of the training parameters, with one estimator's
     defaults for those whose default differs between estimators."""
     auto = dropout == "auto"
-    types = "float or sequence of float"
     return _TRAINING_PARAMETERS.substitute(
         hidden_layer_sizes=repr(hidden_layer_sizes), dropout=f'"{dropout}"' if auto else dropout,
-        dropout_types=f'{types.replace(" or", ",")} or "auto"' if auto else types,
+        dropout_types=('float, sequence of float or "auto"' if auto
+                       else "float or sequence of float"),
         dropout_auto=_DROPOUT_AUTO if auto else "", tol=_TOL_DOCS[tol_mode])
 
 

@@ -34,10 +34,12 @@ def open_storage(storage, heartbeat_interval, grace_period):
 
     try:
         storage = with_installed_driver(storage)
-        _check_shareable(storage)
-        if sqlalchemy.engine.make_url(storage).get_backend_name() == "sqlite":
+        parsed = sqlalchemy.engine.make_url(storage)
+        _check_shareable(parsed)
+        backend = parsed.get_backend_name()
+        if backend == "sqlite":
             return _open_sqlite(rdb_storage)
-        if not storage.startswith("postgresql"):
+        if backend != "postgresql":
             return rdb_storage()
         engine = sqlalchemy.create_engine(storage)
         try:
@@ -128,11 +130,9 @@ def _shown(url):
     return url if parsed.password is None else parsed.render_as_string(hide_password=True)
 
 
-def _check_shareable(url):
-    """Refuse an in-memory SQLite database: each connection gets its own, empty one."""
-    import sqlalchemy
-
-    parsed = sqlalchemy.engine.make_url(url)
+def _check_shareable(parsed):
+    """Refuse an in-memory SQLite database (``parsed``, a SQLAlchemy URL): each
+    connection gets its own, empty one."""
     if parsed.get_backend_name() == "sqlite" and parsed.database in (None, "", ":memory:"):
         raise ValueError(
             "an in-memory SQLite database belongs to one connection, and Optuna's heartbeat "
